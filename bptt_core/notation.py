@@ -28,14 +28,22 @@ class Notation:
     remarks: tuple[str, ...] = ()  # what a reader of that note must know
 
     def t(self, key: str, t: int | str | None = None) -> str:
-        """LaTeX for ``key``; time-indexed keys take ``t`` (default the letter t)."""
+        """LaTeX for ``key``; time-indexed keys take ``t`` (default the letter t). The result is
+        one brace group, so a superscript can follow it (``{h^{(2)}}^{\\top}``)."""
         template = self.tex[key]
-        return template.replace("{t}", str("t" if t is None else t))
+        return "{" + template.replace("{t}", str("t" if t is None else t)) + "}"
 
     def h(self, key: str, t: int | str | None = None) -> str:
         """HTML (for Plotly) for ``key``; time-indexed keys take ``t``."""
         template = self.html[key]
         return template.replace("{t}", str("t" if t is None else t))
+
+    def p(self, key: str, t: int | str | None = None) -> str:
+        """Plain text for ``key`` (tables, file names): <sub>x</sub> → _x, <sup>x</sup> → ^x."""
+        text = self.h(key, t)
+        for tag, mark in (("sub", "_"), ("sup", "^")):
+            text = text.replace(f"<{tag}>", mark).replace(f"</{tag}>", "")
+        return text
 
 
 # fmt: off

@@ -1,0 +1,29 @@
+"""BPTT Explainer: the shell. Navigation, the shared sidebar, session state. No maths here."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from bptt_app.sidebar import render_sidebar
+from bptt_app.state import store_settings
+
+st.set_page_config(
+    page_title="BPTT Explainer",
+    page_icon=":material/replay:",
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
+
+PAGES = [
+    st.Page("pages/step.py", title="Step through BPTT", icon=":material/footprint:", default=True),
+    st.Page(
+        "pages/truncation.py",
+        title="Truncation & vanishing gradients",
+        icon=":material/trending_down:",
+    ),
+    st.Page("pages/train.py", title="Train live", icon=":material/model_training:"),
+]
+
+navigation = st.navigation(PAGES, position="sidebar")
+store_settings(render_sidebar())
+navigation.run()
