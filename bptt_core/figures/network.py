@@ -91,7 +91,6 @@ def unfolded_network(
         )
 
     # ---- nodes
-    h_norm = np.linalg.norm(np.nan_to_num(state.h), axis=1)
     dh_norm = np.linalg.norm(np.nan_to_num(state.delta_h), axis=1)
     node_x, node_y, colour, line_colour, line_width, size, hover = [], [], [], [], [], [], []
 
