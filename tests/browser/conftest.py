@@ -1,0 +1,251 @@
+"""Real-browser fixtures: the app served by ``streamlit run``, driven by Playwright in Chromium.
+
+A browser test module starts with ``pytestmark = pytest.mark.browser`` and uses the fixtures
+and helpers here::
+
+    import pytest
+
+    from tests.browser.conftest import assert_no_exception, open_app, wait_idle
+
+    pytestmark = pytest.mark.browser
+
+    def test_step_page(page, streamlit_server):
+        open_app(page, f"{streamlit_server}/step?hidden_size=8")
+        page.get_by_role("button", name="Next").click()
+        wait_idle(page)
+        assert_no_exception(page)
+
+Fixtures:
+- ``streamlit_server`` (session): ``streamlit run app.py`` on a free loopback port, in its own
+  process group; yields the base URL (``http://127.0.0.1:PORT``), kills the group at the end.
+  ``with serve_app() as url:`` starts a fresh server of its own for a test that needs one.
+- ``browser`` (session): Debian's Chromium at ``/usr/bin/chromium``, headless, via Playwright.
+- ``page`` (function): a fresh context (own cookies, so its own Streamlit session), viewport
+  1400 x 1000, 30 s default timeout for every Playwright call.
+
+Browser tests never skip. A missing Chromium is a failure: ``bash scripts/test.sh`` installs it
+(``apt-get install chromium``). Never run ``playwright install``; it downloads its own browser,
+which this project does not use.
+
+``BPTT_SCREENSHOTS=1`` makes ``save_screenshot(page, name)`` write
+``tests/browser/screenshots/<name>.png`` (gitignored). ``$BPTT_APP_DIR`` serves another app
+directory instead of the repository root (see ``tests/conftest.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.conftest import app_dir
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOT_DIR = Path(__file__).resolve().parent / "screenshots"
+SERVER_START_TIMEOUT_S = 60
+# Streamlit 1.67 sets this attribute on the app root: "initial" before the first run, then
+# "running" / "rerunRequested" / "stopRequested" / "notRunning" / "compilationError".
+IDLE_SELECTOR = "[data-testid='stApp'][data-test-script-state='notRunning']"
+EXCEPTION_SELECTOR = "[data-testid='stException']"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _health_ok(base_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
+            return response.read().decode().strip() == "ok"
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@contextlib.contextmanager
+def serve_app(directory: Path | None = None) -> Iterator[str]:
+    """Run ``streamlit run app.py`` in ``directory`` (default: ``app_dir()``); yield its URL.
+
+    The server runs in its own process group on a free loopback port and is killed, group and
+    all, on exit. Use it directly for a test that needs a server of its own (a fresh one: the
+    first request a Streamlit server gets can behave differently from later ones).
+    """
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        # Loopback only; also spares Streamlit its external-IP lookup at start.
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            command,
+            cwd=directory or app_dir(),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, killed whole at the end
+        )
+
+        def server_output() -> str:
+            log.seek(0)
+            return log.read().decode(errors="replace")
+
+        try:
+            deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+            while not _health_ok(base_url):
+                if process.poll() is not None:
+                    pytest.fail(
+                        f"streamlit exited with code {process.returncode} before answering "
+                        f"{base_url}/_stcore/health:\n{server_output()}"
+                    )
+                if time.monotonic() > deadline:
+                    pytest.fail(
+                        f"streamlit did not answer {base_url}/_stcore/health within "
+                        f"{SERVER_START_TIMEOUT_S} s:\n{server_output()}"
+                    )
+                time.sleep(0.2)
+            yield base_url
+        finally:
+            _kill_group(process)
+
+
+@pytest.fixture(scope="session")
+def streamlit_server() -> Iterator[str]:
+    """The app served once for the whole session; yields its base URL (no trailing slash)."""
+    with serve_app() as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Debian Chromium driven by Playwright (fails, never skips, if it is missing)."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(
+            f"{CHROMIUM} not found: browser tests need Debian's Chromium. "
+            "Run `bash scripts/test.sh` as root, or `apt-get install -y chromium`."
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=60_000
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A page in a fresh browser context (a new Streamlit session), 1400 x 1000."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def wait_idle(page: Page, timeout_ms: float = 30_000, quiet_ms: float = 300) -> None:
+    """Wait until the script is not running and has stayed so for ``quiet_ms``.
+
+    The quiet period covers the moment between a click and the rerun it triggers, when the
+    app still reports the previous run as finished. A fragment with ``run_every`` reruns on
+    its own, so on such a page this returns at one of its pauses.
+    """
+    page.wait_for_selector(IDLE_SELECTOR, state="attached", timeout=timeout_ms)
+    page.wait_for_function(
+        """([selector, quietMs]) => {
+            const now = performance.now();
+            if (!document.querySelector(selector)) {
+                window.__bpttIdleSince = undefined;
+                return false;
+            }
+            if (window.__bpttIdleSince === undefined) window.__bpttIdleSince = now;
+            return now - window.__bpttIdleSince >= quietMs;
+        }""",
+        arg=[IDLE_SELECTOR, quiet_ms],
+        polling=50,
+        timeout=timeout_ms,
+    )
+    page.evaluate("() => { window.__bpttIdleSince = undefined; }")
+
+
+def open_app(page: Page, url: str, timeout_ms: float = 30_000) -> None:
+    """Load ``url`` (base URL, optionally with a page path and ``?query``) and wait for it."""
+    page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
+    wait_idle(page, timeout_ms=timeout_ms)
+
+
+def assert_no_exception(page: Page) -> None:
+    """Fail with the message and traceback of every exception box on the page."""
+    boxes = page.locator(EXCEPTION_SELECTOR)
+    if not boxes.count():
+        return
+    texts = []
+    for box in boxes.all():
+        message = box.locator("[data-testid='stExceptionMessage']")
+        rows = box.locator("[data-testid='stExceptionTraceRow']").all_inner_texts()
+        if message.count():
+            texts.append("\n".join([message.first.inner_text(), *rows]))
+        else:  # st.exception of an unusual shape: take the whole box
+            texts.append(re.sub(r"\n{2,}", "\n", box.inner_text()).strip())
+    pytest.fail(f"the page shows {len(texts)} exception box(es):\n\n" + "\n\n".join(texts))
+
+
+def save_screenshot(page: Page, name: str) -> Path | None:
+    """With ``BPTT_SCREENSHOTS=1``, save ``tests/browser/screenshots/<name>.png``; return it."""
+    if os.environ.get("BPTT_SCREENSHOTS") != "1":
+        return None
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOT_DIR / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

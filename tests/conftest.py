@@ -1,0 +1,93 @@
+"""Shared test fixtures.
+
+``app_test`` builds a ``streamlit.testing.v1.AppTest`` of ``app.py`` that follows
+``st.navigation`` like the real server does::
+
+    def test_step_page(app_test):
+        at = app_test("pages/step.py", query={"hidden_size": "8"})
+        assert_no_exception(at)
+        assert at.sidebar.slider(key="hidden_size").value == 8
+
+Why the fixture patches ``PagesManager``: the app has a folder named ``pages/`` *and* uses
+``st.navigation``. The server turns the legacy pages-folder mode off at the first
+``st.navigation`` call, but ``AppTest`` resets ``PagesManager.uses_pages_directory`` (a class
+attribute) to ``None`` before every run, so a new ``PagesManager`` re-detects the folder and
+``at.switch_page("pages/x.py")`` would run the page file alone, without ``app.py`` and its
+sidebar. Setting the class attribute to ``False`` after each ``PagesManager.__init__`` makes
+``AppTest`` behave like the server.
+
+The app directory is the repository root, or ``$BPTT_APP_DIR`` when set (handy for trying the
+fixtures on another app).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def app_dir() -> Path:
+    """Directory holding ``app.py``: ``$BPTT_APP_DIR`` if set, else the repository root."""
+    return Path(os.environ.get("BPTT_APP_DIR") or REPO_ROOT).resolve()
+
+
+def assert_no_exception(at: AppTest) -> None:
+    """Fail with every exception message the last run of ``at`` displayed."""
+    if len(at.exception):
+        messages = "\n\n".join(
+            f"{e.value}\n" + "\n".join(e.stack_trace or []) for e in at.exception
+        )
+        pytest.fail(f"the app showed {len(at.exception)} exception(s):\n{messages}")
+
+
+@pytest.fixture
+def follow_navigation(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Make every ``AppTest`` run treat the app as an ``st.navigation`` app (see module doc)."""
+    original_init = PagesManager.__init__
+
+    def init_without_pages_directory(self: PagesManager, *args: object, **kwargs: object) -> None:
+        original_init(self, *args, **kwargs)  # type: ignore[arg-type]
+        # A class attribute in Streamlit 1.67, read as PagesManager.uses_pages_directory.
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init_without_pages_directory)
+    yield
+    # monkeypatch restores __init__; leave the class flag as a fresh process has it.
+    PagesManager.uses_pages_directory = None
+
+
+AppTestFactory = Callable[..., AppTest]
+
+
+@pytest.fixture
+def app_test(follow_navigation: None) -> AppTestFactory:
+    """Factory ``make(page=None, query=None, timeout=30) -> AppTest`` (already run).
+
+    ``page`` is a path relative to ``app.py`` (``"pages/step.py"``): the app is run once, then
+    switched to that page and run again, as a user clicking the navigation would. ``query``
+    maps URL query parameters to values (a ``str``, or a ``list[str]`` for a repeated key, as
+    ``?k=1&k=2``); widgets with ``bind="query-params"`` are seeded from it on the first run.
+    ``timeout`` is in seconds per run and also becomes the instance's default for later
+    ``at.run()`` calls.
+    """
+
+    def make(
+        page: str | None = None, query: dict[str, object] | None = None, timeout: float = 30
+    ) -> AppTest:
+        at = AppTest.from_file(app_dir() / "app.py", default_timeout=timeout)
+        for key, value in (query or {}).items():
+            at.query_params[key] = value
+        at.run()
+        if page is not None:
+            at.switch_page(page)
+            at.run()
+        return at
+
+    return make
