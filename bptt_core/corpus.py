@@ -17,6 +17,8 @@ _VISIBLE = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
 
 def display_char(c: str) -> str:
     """A visible label for one character: space as ␣, newline as ↵, invisible ones as U+XXXX."""
+    if not isinstance(c, str) or len(c) != 1:
+        raise ValueError(f"display_char takes exactly one character, got {c!r}.")
     if c in _VISIBLE:
         return _VISIBLE[c]
     category = unicodedata.category(c)
@@ -95,4 +97,8 @@ class Corpus:
         return np.fromiter((self.index[c] for c in s), dtype=np.int64, count=len(s))
 
     def decode(self, ids: np.ndarray) -> str:
-        return "".join(self.vocab[int(i)] for i in ids)
+        """Vocabulary indices → characters; indices outside 0..V−1 are a ValueError."""
+        idx = np.asarray(ids).reshape(-1)
+        if idx.size and (idx.dtype.kind not in "iu" or idx.min() < 0 or idx.max() >= self.V):
+            raise ValueError(f"Vocabulary indices must be whole numbers from 0 to {self.V - 1}.")
+        return "".join(self.vocab[int(i)] for i in idx)

@@ -22,6 +22,13 @@ from bptt_core.model import PARAM_NAMES, ForwardTrace, Params, RNNConfig, check_
 MAX_FLOW_T = 400
 
 
+def _check_trace(trace: object) -> None:
+    if not isinstance(trace, ForwardTrace):
+        raise ValueError(
+            f"trace must be a ForwardTrace from forward(), got {type(trace).__name__}."
+        )
+
+
 def _check_flow_length(T: int) -> None:
     if T > MAX_FLOW_T:
         raise ValueError(
@@ -56,6 +63,7 @@ def gradient_flow(params: Params, config: RNNConfig, trace: ForwardTrace) -> np.
     k = t, t−1, …, 1: the term-by-term picture of the double sum Σ_t Σ_k of the "hello" notes.
     """
     p = check_params(params, config)
+    _check_trace(trace)
     T = trace.T
     _check_flow_length(T)
     _, dh_local, fprime = _local_errors(p, config, trace)
@@ -78,6 +86,7 @@ def jacobian_norms(params: Params, config: RNNConfig, trace: ForwardTrace) -> np
     distance d are one batched matrix product.
     """
     p = check_params(params, config)
+    _check_trace(trace)
     T = trace.T
     _check_flow_length(T)
     fprime = F.activation_derivative(config.activation, trace.a, trace.h)
@@ -139,6 +148,7 @@ def truncation_comparison(
 ) -> TruncationComparison:
     """Compare the truncated gradient with the full one for every k = 1..T (see the class)."""
     p = check_params(params, config)
+    _check_trace(trace)
     T = trace.T
     _check_flow_length(T)
     delta_o, dh_local, fprime = _local_errors(p, config, trace)

@@ -50,6 +50,8 @@ def numerical_gradient(
     eps: float = 1e-6,
 ) -> Params:
     """Central-difference estimate of the (possibly truncated) BPTT gradient, as a Params."""
+    if isinstance(eps, bool) or not isinstance(eps, float | int) or not (0 < eps < 1):
+        raise ValueError(f"The step ε must be a number between 0 and 1, got {eps!r}.")
     p = check_params(params, config)
     x, d, h_init = check_sequence(config, inputs, targets, h0)
     k = check_truncation(truncation)

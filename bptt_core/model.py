@@ -144,6 +144,12 @@ class ForwardTrace:
 
 
 def _as_float_array(value: object, what: str, ndim: int) -> np.ndarray:
+    try:  # float64 conversion would silently drop an imaginary part
+        is_complex = np.iscomplexobj(value)
+    except (TypeError, ValueError):  # ragged or odd input: reported by the conversion below
+        is_complex = False
+    if is_complex:
+        raise ValueError(f"{what} must be an array of real numbers, not complex ones.")
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -157,6 +163,8 @@ def _as_float_array(value: object, what: str, ndim: int) -> np.ndarray:
 
 def check_params(params: Params, config: RNNConfig) -> Params:
     """Validate shapes and finiteness of ``params`` against ``config``; return float64 copies."""
+    if not isinstance(config, RNNConfig):
+        raise ValueError(f"config must be a bptt_core.RNNConfig, got {type(config).__name__}.")
     if not isinstance(params, Params):
         raise ValueError(f"params must be a bptt_core.Params, got {type(params).__name__}.")
     out = {}
@@ -207,6 +215,10 @@ def spectral_radius(W: np.ndarray) -> float:
 
 def rescale_spectral_radius(W_hh: np.ndarray, radius: float) -> np.ndarray:
     """W_hh · radius / ρ(W_hh): the same matrix rescaled to spectral radius ``radius``."""
+    try:
+        radius = float(radius)
+    except (TypeError, ValueError):
+        raise ValueError(f"The spectral radius must be a number, got {radius!r}.") from None
     if not np.isfinite(radius) or radius < 0:
         raise ValueError(f"The spectral radius must be a finite number ≥ 0, got {radius!r}.")
     rho = spectral_radius(W_hh)
@@ -239,8 +251,15 @@ def init_params(
         raise ValueError(
             f"Unknown initialisation {scheme!r}; choose one of {', '.join(INIT_SCHEMES)}."
         )
-    if not np.isfinite(scale) or scale <= 0:
+    try:
+        scale_value = float(scale)
+    except (TypeError, ValueError):
+        scale_value = float("nan")
+    if not np.isfinite(scale_value) or scale_value <= 0:
         raise ValueError(f"The initial weight scale must be a positive number, got {scale!r}.")
+    scale = scale_value
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"The seed must be a whole number ≥ 0, got {seed!r}.")
     rng = np.random.default_rng(seed)
     I, H, O = config.input_size, config.hidden_size, config.output_size  # noqa: E741
     if scheme == "scale":

@@ -23,13 +23,15 @@ import numpy as np
 
 from bptt_core.backward import backward_unchecked, check_truncation
 from bptt_core.model import Params, RNNConfig, forward_unchecked, init_params
-from bptt_core.optim import clip_gradients, make_optimizer
+from bptt_core.optim import check_clipping, clip_gradients, make_optimizer
 
 RECALL_MODES: tuple[str, ...] = ("window", "chunked")
 
 
 def recall_texts(n_fillers: int, symbols: str = "ab", filler: str = "-") -> tuple[str, ...]:
     """The training sequences, e.g. ("a----a", "b----b") for N = 4."""
+    if isinstance(n_fillers, bool) or not isinstance(n_fillers, int | np.integer):
+        raise ValueError(f"The number of fillers must be a whole number, got {n_fillers!r}.")
     if n_fillers < 0:
         raise ValueError(f"The number of fillers must be ≥ 0, got {n_fillers}.")
     if len(set(symbols)) != len(symbols) or len(symbols) < 2 or filler in symbols:
@@ -106,6 +108,9 @@ def train_recall(
     if mode not in RECALL_MODES:
         raise ValueError(f"Unknown mode {mode!r}; choose one of {', '.join(RECALL_MODES)}.")
     k = check_truncation(truncation)
+    if isinstance(updates, bool) or not isinstance(updates, int | np.integer) or updates < 1:
+        raise ValueError(f"The number of updates must be a whole number ≥ 1, got {updates!r}.")
+    check_clipping("norm", clip_threshold)
     texts = recall_texts(n_fillers, symbols)
     xs, ds, V = _encode(texts)
     cfg = RNNConfig(V, hidden_size, V)

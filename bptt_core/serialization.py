@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+import zlib
 from typing import BinaryIO
 
 import numpy as np
@@ -19,6 +20,12 @@ from bptt_core.model import PARAM_NAMES, Params, RNNConfig, check_params
 
 FORMAT_VERSION = 1
 MAX_UNPACKED_BYTES = 64_000_000  # refuse zip bombs before reading any array
+
+
+def _short(exc: BaseException, limit: int = 200) -> str:
+    """An exception's text, cut to ``limit`` characters (NumPy may quote a whole damaged header)."""
+    text = str(exc)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def save_params(path: str | os.PathLike | BinaryIO, params: Params, config: RNNConfig) -> None:
@@ -45,9 +52,9 @@ def load_params(path: str | os.PathLike | BinaryIO | bytes) -> tuple[Params, RNN
     source = io.BytesIO(path) if isinstance(path, bytes | bytearray) else path
     try:
         archive = np.load(source, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, TypeError) as exc:
         raise ValueError(
-            f"This is not a parameter file saved by BPTT Explainer (.npz): {exc}"
+            f"This is not a parameter file saved by BPTT Explainer (.npz): {_short(exc)}"
         ) from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise ValueError(
@@ -68,13 +75,18 @@ def load_params(path: str | os.PathLike | BinaryIO | bytes) -> tuple[Params, RNN
         for name in (*PARAM_NAMES, "sizes", "kinds"):
             try:
                 arrays[name] = archive[name]
-            except ValueError as exc:  # object arrays need pickle, which is refused
-                raise ValueError(
-                    f"The entry {name!r} cannot be read without unpickling, which is refused "
-                    f"for safety ({exc})."
-                ) from None
-            except (OSError, EOFError, zipfile.BadZipFile) as exc:
-                raise ValueError(f"The entry {name!r} is damaged: {exc}") from None
+            except ValueError as exc:
+                if "pickle" in str(exc):  # object arrays need pickle, which is refused
+                    raise ValueError(
+                        f"The entry {name!r} cannot be read without unpickling, which is refused "
+                        f"for safety ({_short(exc)})."
+                    ) from None
+                raise ValueError(f"The entry {name!r} is damaged: {_short(exc)}") from None
+            except (OSError, EOFError, zipfile.BadZipFile, zlib.error, MemoryError) as exc:
+                # zlib.error: corrupt compressed data; MemoryError: a header declaring a huge array
+                raise ValueError(f"The entry {name!r} is damaged: {_short(exc)}") from None
+            if not isinstance(arrays[name], np.ndarray):  # a member that is not a .npy array
+                raise ValueError(f"The entry {name!r} is not a NumPy array.")
     sizes, kinds = arrays["sizes"], arrays["kinds"]
     if sizes.shape != (3,) or sizes.dtype.kind not in "iu":
         raise ValueError("The entry 'sizes' must hold three whole numbers [I, H, O].")

@@ -27,6 +27,9 @@ def num_steps(T: int) -> int:
 
 def phase_and_time(index: int, T: int) -> tuple[Phase, int]:
     """(phase, t) of a step index, t 1-based."""
+    for name, value in (("Step index", index), ("T", T)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise ValueError(f"{name} must be a whole number, got {value!r}.")
     if T < 1:
         raise ValueError("The sequence must have at least one timestep.")
     if not 0 <= index < 2 * T:

@@ -82,6 +82,20 @@ class TrainingConfig:
                 f"Unknown update schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}."
             )
         check_learning_rate(self.learning_rate)
+        # checked here, not only in init_params, so that a rejected apply() changes nothing
+        for name, value, allow_zero in (
+            ("initial weight scale", self.init_scale, False),
+            ("spectral radius", self.spectral_radius, True),
+        ):
+            if value is None and allow_zero:
+                continue
+            try:
+                number = float(value)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                number = float("nan")
+            if not np.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
+                kind = "a number ≥ 0" if allow_zero else "a positive number"
+                raise ValueError(f"The {name} must be {kind}, got {value!r}.")
         check_clipping(self.clip, self.clip_threshold)
         check_truncation(self.truncation)
         if (
@@ -186,6 +200,9 @@ class Trainer:
         """Change hyperparameters. Returns True if the architecture (or seed) changed, in which
         case training was reset; learning rate, optimizer settings, clipping, truncation and
         sequence length apply from the next update without a reset."""
+        unknown = sorted(set(changes) - {f.name for f in fields(TrainingConfig)})
+        if unknown:
+            raise ValueError(f"Unknown training option(s): {', '.join(unknown)}.")
         new = replace(self.settings, **changes)  # validated by __post_init__
         if new == self.settings:
             return False
@@ -364,6 +381,8 @@ class Trainer:
 
     def train(self, updates: int) -> list[StepResult]:
         """Run ``updates`` passes (stops early on divergence)."""
+        if isinstance(updates, bool) or not isinstance(updates, int | np.integer) or updates < 0:
+            raise ValueError(f"The number of updates must be a whole number ≥ 0, got {updates!r}.")
         out = []
         for _ in range(updates):
             r = self.step()
@@ -377,6 +396,12 @@ class Trainer:
     def predict(self, max_length: int | None = None) -> ForwardTrace:
         """Forward pass over the text (or its first ``max_length`` inputs) from h(0) = 0."""
         x, d = self.corpus.inputs, self.corpus.targets
+        if max_length is not None and (
+            isinstance(max_length, bool)
+            or not isinstance(max_length, int | np.integer)
+            or max_length < 1
+        ):
+            raise ValueError(f"max_length must be a whole number ≥ 1, got {max_length!r}.")
         if max_length is not None:
             x, d = x[:max_length], d[:max_length]
         with np.errstate(all="ignore"):
@@ -389,10 +414,19 @@ class Trainer:
     ) -> str:
         """Sample ``length`` characters after ``seed_char`` from softmax(o(t)/temperature),
         feeding each sampled character back in, starting from h(0) = 0. Returns seed + sample."""
-        if not (np.isfinite(temperature) and temperature > 0):
+        try:
+            temp = float(temperature)
+        except (TypeError, ValueError):
+            temp = float("nan")
+        if not (np.isfinite(temp) and temp > 0):
             raise ValueError(f"The temperature must be a positive number, got {temperature!r}.")
-        if length < 0:
-            raise ValueError(f"The sample length must be ≥ 0, got {length}.")
+        temperature = temp
+        if isinstance(length, bool) or not isinstance(length, int | np.integer) or length < 0:
+            raise ValueError(f"The sample length must be a whole number ≥ 0, got {length!r}.")
+        if isinstance(rng_seed, bool) or not isinstance(rng_seed, int | np.integer) or rng_seed < 0:
+            raise ValueError(f"The sampling seed must be a whole number ≥ 0, got {rng_seed!r}.")
+        if seed_char is not None and not isinstance(seed_char, str):
+            raise ValueError(f"The seed must be a single character, got {seed_char!r}.")
         seed = self.corpus.text[0] if seed_char is None or seed_char == "" else seed_char
         if len(seed) != 1:
             raise ValueError("The seed must be a single character.")

@@ -1,0 +1,78 @@
+"""The notations of the source notes (DESIGN §4)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bptt_core.notation import (
+    DEFAULT_NOTATION,
+    NOTATIONS,
+    OTHER_KEYS,
+    PARAM_KEYS,
+    TIMED_KEYS,
+    get_notation,
+)
+
+ALL_KEYS = (*PARAM_KEYS, *TIMED_KEYS, *OTHER_KEYS)
+
+# DESIGN §4: W_xh, W_hh, W_hy in each notation (HTML form, tags stripped)
+TABLE = {
+    "goodfellow": ("U", "W", "V"),
+    "guo": ("V", "U", "W"),
+    "ng": ("Wax", "Waa", "Wya"),
+    "minchar": ("Wxh", "Whh", "Why"),
+    "levels": ("Wr", "V", "Wr+1"),
+}
+
+
+def _strip(html: str) -> str:
+    for tag in ("<sub>", "</sub>", "<sup>", "</sup>"):
+        html = html.replace(tag, "")
+    return html
+
+
+@pytest.mark.parametrize("key", list(NOTATIONS))
+def test_every_notation_defines_every_key(key):
+    n = NOTATIONS[key]
+    assert n.key == key and n.name and n.source
+    for form in ("tex", "html"):
+        table = getattr(n, form)
+        missing = [k for k in ALL_KEYS if k not in table or not table[k].strip()]
+        assert not missing, f"{key}.{form} lacks {missing}"
+    for k in TIMED_KEYS:
+        assert "{t}" in n.tex[k] and "{t}" in n.html[k], f"{key}: {k} must be time-indexed"
+        assert n.t(k, 3) == "{" + n.tex[k].replace("{t}", "3") + "}", f"{key}: {k} template"
+        assert n.h(k) == n.html[k].replace("{t}", "t")
+        assert n.h(k, 7) == n.html[k].replace("{t}", "7")
+    for k in (*PARAM_KEYS, *OTHER_KEYS):
+        assert "{t}" not in n.tex[k], f"{key}: {k} is not time-indexed"
+    assert set(NOTATIONS) == set(TABLE)
+
+
+@pytest.mark.parametrize(("key", "names"), list(TABLE.items()))
+def test_weight_names_follow_the_design_table(key, names):
+    n = get_notation(key)
+    got = tuple(_strip(n.h(k)) for k in ("W_xh", "W_hh", "W_hy"))
+    assert got == names, f"{key}: {got} ≠ {names}"
+
+
+def test_goodfellow_and_guo_swap_letters():
+    """Goodfellow's U, W, V are Guo's V, U, W: the same letter names different matrices."""
+    g, j = get_notation("goodfellow"), get_notation("guo")
+    assert (g.tex["W_xh"], g.tex["W_hh"], g.tex["W_hy"]) == ("U", "W", "V")
+    assert (j.tex["W_xh"], j.tex["W_hh"], j.tex["W_hy"]) == ("V", "U", "W")
+    assert g.t("W_hh") == j.t("W_hy") == "{W}"  # one brace group, safe before a superscript
+    assert (g.tex["b_h"], g.tex["b_y"]) == ("b", "c")
+    assert "s(" in j.tex["h"] and j.tex["L"] == "C"
+    assert "δ" in j.h("delta_h") and j.h("delta_h").startswith("−"), (
+        "Guo's δ is the negative gradient"
+    )
+    assert g.t("h", 2) == "{h^{(2)}}"
+    assert get_notation("ng").h("h", 1) == "a(1)", "the hello notes call the hidden state a(t)"
+
+
+def test_default_and_unknown():
+    assert DEFAULT_NOTATION in NOTATIONS
+    for bad in ("Goodfellow", "", "feynman"):
+        with pytest.raises(ValueError, match="Unknown notation"):
+            get_notation(bad)
