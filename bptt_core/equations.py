@@ -176,7 +176,11 @@ def backward_equations(
         output_error_formula(n, config, t) + f" = {V(bwd.delta_o[i])}",
         rf"{_dL(n, 'h', t)} = \underbrace{{{n.t('W_hy')}^{{\top}} {n.t('delta_o', t)}}}_{{\text{{from }}{n.t('y', t)}}}"
         rf" + \underbrace{{{carried_sym}}}_{{\text{{carried back from }}t+1}}{carried_note}",
-        rf"{_dL(n, 'h', t)} = {V(bwd.dh_local[i])} + {carried}",
+        r"\begin{aligned}"
+        rf"{n.t('W_hy')}^{{\top}} {n.t('delta_o', t)} &= {V(bwd.dh_local[i])} \\ "
+        rf"+\; {carried_sym} &= {carried} \\ "
+        rf"{_dL(n, 'h', t)} &= {V(bwd.dh_local[i] + bwd.dh_carried[i])}"
+        r"\end{aligned}",
         rf"{dh} = {_fprime_formula(n, config.activation, t)} \odot {_dL(n, 'h', t)} = {V(bwd.delta_h[i])}",
         rf"\Delta_{{t={t}}}\,{n.t('W_hh')} = {dh}\,{n.t('h', t - 1)}^{{\top}},\quad"
         rf"\left\lVert\cdot\right\rVert = {np.linalg.norm(bwd.delta_h[i]) * np.linalg.norm(h_prev):.4f}"

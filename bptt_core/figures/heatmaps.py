@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from bptt_core.figures.style import DIVERGING, OKABE_ITO, base_layout
 
@@ -115,32 +114,35 @@ def matrix_pairs(
     """
     n = len(rows)
     sizes = [max(1, np.atleast_2d(left).shape[0]) for _, left, *_ in rows]
-    fig = make_subplots(
-        rows=n,
-        cols=2,
-        row_heights=[sz / sum(sizes) for sz in sizes],
-        subplot_titles=[f"{lbl}: {t}" for lbl, *_ in rows for t in (left_title, right_title)],
-        horizontal_spacing=0.12,
-        vertical_spacing=min(0.12, 0.35 / max(n, 1)),
-    )
-    for r, (label, left, right, zl, zr) in enumerate(rows, start=1):
+    title_px, gap_px = 26, 34
+    height = 30 + n * (title_px + gap_px) + px_per_row * sum(sizes)
+    # axes domains computed directly (make_subplots is ~10× slower for the same figure)
+    traces, layout_axes, annotations = [], {}, []
+    top = 1.0 - 10 / height
+    col_domains = ((0.0, 0.44), (0.56, 1.0))
+    for r, (label, left, right, zl, zr) in enumerate(rows):
         ylab, xlab = row_labels.get(label, ((), ()))
-        for c, (mat, zmax) in enumerate(((left, zl), (right, zr)), start=1):
-            if mat is None:
-                mat = np.full_like(left, np.nan)
-            m = np.atleast_2d(mat)
+        top -= title_px / height
+        bottom = top - px_per_row * sizes[r] / height
+        for c, (mat, zmax, sub) in enumerate(((left, zl, left_title), (right, zr, right_title))):
+            m = np.atleast_2d(np.full_like(left, np.nan) if mat is None else mat)
+            idx = 2 * r + c + 1
+            xa, ya = f"x{idx}", f"y{idx}"
+            finite = np.isfinite(m)
             hover = [
                 [
                     f"{label}[{i + 1},{j + 1}]"
-                    + (f" ({ylab[i]} ← {xlab[j]})" if ylab and xlab else "")
-                    + ("<br>—" if not np.isfinite(m[i, j]) else f"<br>{m[i, j]:+.5f}")
+                    + (f" ({ylab[i]} ← {xlab[j]})" if len(ylab) and len(xlab) else "")
+                    + (f"<br>{m[i, j]:+.5f}" if finite[i, j] else "<br>—")
                     for j in range(m.shape[1])
                 ]
                 for i in range(m.shape[0])
             ]
-            fig.add_trace(
+            traces.append(
                 go.Heatmap(
                     z=m,
+                    xaxis=xa,
+                    yaxis=ya,
                     colorscale=DIVERGING,
                     zmid=0.0,
                     zmin=-zmax,
@@ -150,30 +152,47 @@ def matrix_pairs(
                     showscale=False,
                     xgap=1,
                     ygap=1,
-                ),
-                row=r,
-                col=c,
+                )
             )
-            fig.update_yaxes(
-                range=[m.shape[0] - 0.5, -0.5],  # first row on top, fixed even when blank
-                tickmode="array",
-                tickvals=list(range(m.shape[0])),
-                ticktext=list(ylab) if ylab and len(ylab) == m.shape[0] else None,
-                showticklabels=bool(ylab) and len(ylab) == m.shape[0] and m.shape[0] <= 30,
-                fixedrange=True,
-                row=r,
-                col=c,
+            show_y = len(ylab) == m.shape[0] and m.shape[0] <= 30
+            show_x = len(xlab) == m.shape[1] and m.shape[1] <= 30
+            layout_axes[f"xaxis{idx}"] = {
+                "domain": list(col_domains[c]),
+                "anchor": ya,
+                "range": [-0.5, m.shape[1] - 0.5],
+                "tickmode": "array",
+                "tickvals": list(range(m.shape[1])),
+                "ticktext": list(xlab) if show_x else None,
+                "showticklabels": show_x,
+                "fixedrange": True,
+                "showgrid": False,
+                "zeroline": False,
+            }
+            layout_axes[f"yaxis{idx}"] = {
+                "domain": [max(bottom, 0.0), top],
+                "anchor": xa,
+                "range": [m.shape[0] - 0.5, -0.5],  # first row on top, fixed even when blank
+                "tickmode": "array",
+                "tickvals": list(range(m.shape[0])),
+                "ticktext": list(ylab) if show_y else None,
+                "showticklabels": show_y,
+                "fixedrange": True,
+                "showgrid": False,
+                "zeroline": False,
+            }
+            annotations.append(
+                {
+                    "text": f"<b>{label}</b>: {sub}",
+                    "x": sum(col_domains[c]) / 2,
+                    "y": top,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                    "font": {"size": 13},
+                }
             )
-            fig.update_xaxes(
-                range=[-0.5, m.shape[1] - 0.5],
-                tickmode="array",
-                tickvals=list(range(m.shape[1])),
-                ticktext=list(xlab) if xlab and len(xlab) == m.shape[1] else None,
-                showticklabels=bool(xlab) and len(xlab) == m.shape[1] and m.shape[1] <= 30,
-                fixedrange=True,
-                row=r,
-                col=c,
-            )
-    fig.update_layout(base_layout("", height=40 + 70 * n + px_per_row * sum(sizes)))
-    fig.update_layout(margin={"t": 40})
-    return fig
+        top = bottom - gap_px / height
+    layout = base_layout("", height=height, annotations=annotations, **layout_axes)
+    layout["margin"] = {"l": 60, "r": 20, "t": 10, "b": 10}
+    return go.Figure(data=traces, layout=layout)
