@@ -97,7 +97,7 @@ def jacobian_norms(params: Params, config: RNNConfig, trace: ForwardTrace) -> np
     J = A[1:]  # J(k+1, k) for k = 0..T−2
     for d in range(1, T):
         s = idx[: T - d]
-        norms[s + d, s] = np.linalg.norm(J, ord=2, axis=(1, 2))
+        norms[s + d, s] = np.linalg.svd(J, compute_uv=False)[:, 0]  # σ_max of each
         if d < T - 1:
             J = A[d + 1 :] @ J[:-1]  # J(k+d+1, k) = A(k+d+1) J(k+d, k)
     return norms
