@@ -15,13 +15,13 @@ st.set_page_config(
 )
 
 PAGES = [
-    st.Page("pages/step.py", title="Step through BPTT", icon=":material/footprint:", default=True),
+    st.Page("views/step.py", title="Step through BPTT", icon=":material/footprint:", default=True),
     st.Page(
-        "pages/truncation.py",
+        "views/truncation.py",
         title="Truncation & vanishing gradients",
         icon=":material/trending_down:",
     ),
-    st.Page("pages/train.py", title="Train live", icon=":material/model_training:"),
+    st.Page("views/train.py", title="Train live", icon=":material/model_training:"),
 ]
 
 navigation = st.navigation(PAGES, position="sidebar")

@@ -105,3 +105,23 @@ def step_state(fwd: ForwardTrace, bwd: BackwardTrace, index: int) -> StepState:
         contribution=contribution,
         loss_so_far=float(fwd.losses[h_known].sum()),
     )
+
+
+@dataclass(frozen=True, eq=False)
+class Ledger:
+    """Frobenius norms of the contributions, for a table: rows are copies, columns parameters."""
+
+    per_copy: np.ndarray  # (T, 5) ‖contribution of copy t‖ per parameter, NaN if not visited
+    running: np.ndarray  # (5,) ‖running sum‖ per parameter
+    total: np.ndarray  # (5,) ‖∂L/∂θ‖ per parameter (the engine's gradient)
+
+
+def contribution_ledger(bwd: BackwardTrace, state: StepState) -> Ledger:
+    """The ledger at ``state``: columns in the order W_xh, W_hh, W_hy, b_h, b_y."""
+    norms = bwd.per_step_norms()
+    names = list(norms)
+    per_copy = np.stack([norms[nm] for nm in names], axis=1)
+    per_copy[~state.delta_known] = np.nan
+    running = np.array([np.linalg.norm(getattr(state.running, nm)) for nm in names])
+    total = np.array([np.linalg.norm(getattr(bwd.grads, nm)) for nm in names])
+    return Ledger(per_copy=per_copy, running=running, total=total)

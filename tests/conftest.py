@@ -1,20 +1,17 @@
 """Shared test fixtures.
 
-``app_test`` builds a ``streamlit.testing.v1.AppTest`` of ``app.py`` that follows
+``app_test`` builds a ``streamlit.testing.v1.AppTest`` of ``app.py``, which follows
 ``st.navigation`` like the real server does::
 
     def test_step_page(app_test):
-        at = app_test("pages/step.py", query={"hidden_size": "8"})
+        at = app_test("views/step.py", query={"hidden": "8"})
         assert_no_exception(at)
-        assert at.sidebar.slider(key="hidden_size").value == 8
+        assert at.sidebar.slider(key="hidden").value == 8
 
-Why the fixture patches ``PagesManager``: the app has a folder named ``pages/`` *and* uses
-``st.navigation``. The server turns the legacy pages-folder mode off at the first
-``st.navigation`` call, but ``AppTest`` resets ``PagesManager.uses_pages_directory`` (a class
-attribute) to ``None`` before every run, so a new ``PagesManager`` re-detects the folder and
-``at.switch_page("pages/x.py")`` would run the page file alone, without ``app.py`` and its
-sidebar. Setting the class attribute to ``False`` after each ``PagesManager.__init__`` makes
-``AppTest`` behave like the server.
+The page files live in ``views/``, not ``pages/``: with a folder named ``pages/`` Streamlit
+starts in its legacy pages-folder mode, and on a fresh server the first visitor of a direct
+link such as ``/train`` gets that page file run alone, without ``app.py`` and its sidebar
+(``tests/browser/test_direct_links.py`` checks this on a fresh server).
 
 The app directory is the repository root, or ``$BPTT_APP_DIR`` when set (handy for trying the
 fixtures on another app).
@@ -23,11 +20,10 @@ fixtures on another app).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -47,30 +43,14 @@ def assert_no_exception(at: AppTest) -> None:
         pytest.fail(f"the app showed {len(at.exception)} exception(s):\n{messages}")
 
 
-@pytest.fixture
-def follow_navigation(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Make every ``AppTest`` run treat the app as an ``st.navigation`` app (see module doc)."""
-    original_init = PagesManager.__init__
-
-    def init_without_pages_directory(self: PagesManager, *args: object, **kwargs: object) -> None:
-        original_init(self, *args, **kwargs)  # type: ignore[arg-type]
-        # A class attribute in Streamlit 1.67, read as PagesManager.uses_pages_directory.
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init_without_pages_directory)
-    yield
-    # monkeypatch restores __init__; leave the class flag as a fresh process has it.
-    PagesManager.uses_pages_directory = None
-
-
 AppTestFactory = Callable[..., AppTest]
 
 
 @pytest.fixture
-def app_test(follow_navigation: None) -> AppTestFactory:
+def app_test() -> AppTestFactory:
     """Factory ``make(page=None, query=None, timeout=30) -> AppTest`` (already run).
 
-    ``page`` is a path relative to ``app.py`` (``"pages/step.py"``): the app is run once, then
+    ``page`` is a path relative to ``app.py`` (``"views/step.py"``): the app is run once, then
     switched to that page and run again, as a user clicking the navigation would. ``query``
     maps URL query parameters to values (a ``str``, or a ``list[str]`` for a repeated key, as
     ``?k=1&k=2``); widgets with ``bind="query-params"`` are seeded from it on the first run.

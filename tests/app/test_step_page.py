@@ -6,7 +6,7 @@ Everything the page shows is compared with an independent engine run: the same M
 
 from __future__ import annotations
 
-import time
+import json
 
 import numpy as np
 import pytest
@@ -17,7 +17,7 @@ from bptt_core.model import PARAM_NAMES
 from tests.conftest import assert_no_exception
 from tests.figdata import array, chart
 
-PAGE = "pages/step.py"
+PAGE = "views/step.py"
 
 
 def step(at) -> int:
@@ -124,32 +124,50 @@ def test_backward_step_running_sum_is_the_sum_of_visited_copies(app_test):
     assert T == 4
 
 
-def test_play_advances_and_pause_stops(app_test):
+def test_play_streams_steps_and_pause_stops(app_test):
     at = app_test()
-    at.button(key="step_play").click().run()
-    assert at.session_state["step_playing"] is True
-    before = step(at)
-    time.sleep(0.3)  # the next tick may advance (interval 0.2 s at 5 steps/s)
-    at.run()
-    assert step(at) == before + 1, f"playing did not advance: {before} → {step(at)}"
+    at.button(key="step_play").click().run()  # one fragment run streams about a second of steps
     assert_no_exception(at)
+    assert at.session_state["step_playing"] is True
+    advanced = at.session_state["step_index"]
+    assert 2 <= advanced <= 7, f"one second of play at 5 steps/s moved to step {advanced}"
+    # the streamed frames are real steps: the last network title matches the index reached
+    titles = [
+        json.loads(el.proto.spec)["layout"]["title"]["text"]
+        for el in at.get("plotly_chart")
+        if "step_network" in el.proto.id
+    ]
+    t = advanced + 1 if advanced < 4 else 8 - advanced
+    assert f"t = {t} of 4" in titles[-1], (advanced, titles)
     at.button(key="step_play").click().run()
     assert at.session_state["step_playing"] is False
-    paused_at = step(at)
-    time.sleep(0.3)
+    paused_at = at.session_state["step_index"]
     at.run()
-    assert step(at) == paused_at, "paused stepper still moved"
+    assert at.session_state["step_index"] == paused_at, "paused stepper still moved"
+    assert step(at) == paused_at, "the slider does not show the paused step"
 
 
 def test_play_stops_at_the_last_step_and_restarts_from_the_first(app_test):
     at = app_test()
     at.button(key="step_last").click().run()
     at.session_state["step_playing"] = True
-    at.session_state["step_last_tick"] = 0.0
     at.run()
     assert at.session_state["step_playing"] is False, "play must stop at the last step"
+    assert step(at) == 7
     at.button(key="step_play").click().run()
-    assert step(at) == 0, "Play at the end starts again from the first step"
+    assert at.session_state["step_playing"] is True
+    at.button(key="step_play").click().run()
+    assert at.session_state["step_index"] < 7, "Play at the end starts again from the first step"
+
+
+def test_slider_jumps_to_a_step(app_test):
+    at = app_test()
+    at.slider(key="step").set_value(5).run()
+    assert_no_exception(at)
+    assert at.session_state["step_index"] == 5
+    assert "Backward pass, step 6 of 8: t = 3" in all_text(at)
+    at.button(key="step_next").click().run()
+    assert step(at) == 6
 
 
 @pytest.mark.parametrize(
@@ -322,8 +340,8 @@ def test_unit_view_is_replaced_by_a_note_for_large_nets(app_test):
 def test_settings_survive_a_page_switch(app_test):
     at = app_test()
     at.sidebar.slider(key="hidden").set_value(4).run()
-    at.switch_page("pages/train.py").run()
-    at.switch_page("pages/step.py").run()
+    at.switch_page("views/train.py").run()
+    at.switch_page("views/step.py").run()
     assert at.sidebar.slider(key="hidden").value == 4
     assert_no_exception(at)
 

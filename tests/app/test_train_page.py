@@ -37,7 +37,7 @@ from bptt_core.model import RNNConfig
 from tests.conftest import assert_no_exception
 from tests.figdata import array, chart
 
-PAGE = "pages/train.py"
+PAGE = "views/train.py"
 HUGE_LR = {"lr": "1000000", "clip": "none", "opt": "SGD"}
 
 

@@ -24,7 +24,7 @@ from bptt_core.truncation_cost import RecallGrid
 from tests.conftest import assert_no_exception
 from tests.figdata import array, chart
 
-PAGE = "pages/truncation.py"
+PAGE = "views/truncation.py"
 CHARTS = ("trunc_flow_map", "trunc_comparison", "trunc_jacobian", "trunc_clipping")
 
 
