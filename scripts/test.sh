@@ -44,6 +44,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "$want" >"$stamp"
 fi
 
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"  # one BLAS thread per process: many small matrices, many sessions
 echo "==> ruff check"
 "$VENV/bin/python" -m ruff check .
 echo "==> ruff format --check"

@@ -365,7 +365,7 @@ def draw_updates(state: StepState) -> None:
             None if state.contribution is None else np.atleast_2d(getattr(state.contribution, nm))
         )
         rows.append((n.p(nm), running, contrib, data.running_max[nm], data.contribution_max[nm]))
-    visited = "no copies visited yet" if state.phase == "forward" else f"copies {T}..{state.t}"
+    visited = "no copies visited yet" if state.phase == "forward" else f"copies t = {state.t}..{T}"
     st.plotly_chart(
         matrix_pairs(
             rows,
