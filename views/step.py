@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import time
 
 import numpy as np
@@ -14,8 +15,8 @@ from bptt_app.state import current_settings, show_problems
 from bptt_app.ui import m, md_char
 from bptt_core.corpus import display_char
 from bptt_core.equations import backward_equations, forward_equations, update_equation
-from bptt_core.figures.heatmaps import matrix_pairs, time_heatmap, time_labels
-from bptt_core.figures.network import unfolded_network, unit_network
+from bptt_core.figures.heatmaps import matrix_pairs, time_heatmap, time_heatmap_svg, time_labels
+from bptt_core.figures.network import unfolded_network, unfolded_network_svg, unit_network
 from bptt_core.figures.style import symmetric_range
 from bptt_core.model import PARAM_NAMES
 from bptt_core.stepper import StepState, clamp_index, contribution_ledger, num_steps, step_state
@@ -79,6 +80,13 @@ inputs = [display_char(c) for c in corpus.input_chars]
 targets = [display_char(c) for c in corpus.target_chars]
 vocab = [display_char(c) for c in corpus.vocab]
 ticks = time_labels(inputs, targets)
+
+
+def _esc(labels: list[str]) -> list[str]:
+    return [html.escape(x) for x in labels]
+
+
+esc_ticks = _esc(ticks)
 n_steps = num_steps(T)
 zo, zh = symmetric_range(bwd.delta_o), symmetric_range(bwd.delta_h)  # fixed colour ranges
 
@@ -125,9 +133,15 @@ def status_text(state: StepState) -> str:
 
 @st.fragment(run_every=PLAY_RUN_S if playing else None)
 def walk() -> None:
-    """The stepper and everything that changes with the step. While playing, one run of this
-    fragment streams about a second of steps: the status, the graph and the error heatmaps are
-    redrawn at every step, the slower panels once per run (see PLAY_RUN_S)."""
+    """The stepper and everything that changes with the step.
+
+    Paused: one run draws the step with interactive figures. Playing: every PLAY_RUN_S the timer
+    starts a run that streams that many seconds of steps; each frame redraws the status, the
+    graph and the error heatmaps as static SVG (a browser draws those ten and more times a
+    second, where remounting Plotly figures manages about three); the equations, the unit view
+    and the weight panels return on Pause.
+    """
+    now_playing = bool(st.session_state.get(PLAY_KEY, False))
     idx = int(st.session_state[IDX_KEY])
     c = st.columns([1, 1, 1, 1, 1.2, 1.6])
     c[0].button(
@@ -162,7 +176,6 @@ def walk() -> None:
         key="step_last",
         width="stretch",
     )
-    now_playing = st.session_state.get(PLAY_KEY, False)
     label, icon = (
         ("Pause", ":material/pause:") if now_playing else ("Play", ":material/play_arrow:")
     )
@@ -213,55 +226,59 @@ def walk() -> None:
         )
     updates_box = st.container()
 
-    def draw_fast(idx: int, suffix: str = "") -> None:
+    def draw_fast(idx: int, svg: bool = False) -> None:
         state = step_state(fwd, bwd, idx)
         status_slot.markdown(status_text(state))
-        network_slot.plotly_chart(
-            unfolded_network(state, inputs, targets, n, fwd.h0, bwd.truncation),
-            key=f"step_network{suffix}",
-            config=CHART,
-        )
         hl = state.t if state.phase == "backward" else None
+        args = (state, inputs, targets, n, fwd.h0, bwd.truncation)
+        o_labels, h_labels = [f"“{c}”" for c in vocab], [f"unit {j + 1}" for j in range(H)]
+        o_title, h_title = f"Output error {n.h('delta_o')}", f"Hidden delta {n.h('delta_h')}"
+        o_height, h_height = max(240, 60 + 22 * min(V, 40)), max(240, 60 + 22 * min(H, 32))
+        if svg:
+            network_slot.image(unfolded_network_svg(*args), width="stretch")
+            delta_o_slot.image(
+                time_heatmap_svg(
+                    state.delta_o, esc_ticks, _esc(o_labels), o_title, zo, hl, o_height
+                ),
+                width="stretch",
+            )
+            delta_h_slot.image(
+                time_heatmap_svg(state.delta_h, esc_ticks, h_labels, h_title, zh, hl, h_height),
+                width="stretch",
+            )
+            return
+        network_slot.plotly_chart(unfolded_network(*args), key="step_network", config=CHART)
         delta_o_slot.plotly_chart(
             time_heatmap(
-                state.delta_o,
-                ticks,
-                [f"“{c}”" for c in vocab],
-                f"Output error {n.h('delta_o')}",
-                zo,
-                hl,
-                n.p("delta_o"),
-                height=max(240, 60 + 22 * min(V, 40)),
+                state.delta_o, ticks, o_labels, o_title, zo, hl, n.p("delta_o"), height=o_height
             ),
-            key=f"step_delta_o{suffix}",
+            key="step_delta_o",
             config=CHART,
         )
         delta_h_slot.plotly_chart(
             time_heatmap(
-                state.delta_h,
-                ticks,
-                [f"unit {j + 1}" for j in range(H)],
-                f"Hidden delta {n.h('delta_h')}",
-                zh,
-                hl,
-                n.p("delta_h"),
-                height=max(240, 60 + 22 * min(H, 32)),
+                state.delta_h, ticks, h_labels, h_title, zh, hl, n.p("delta_h"), height=h_height
             ),
-            key=f"step_delta_h{suffix}",
+            key="step_delta_h",
             config=CHART,
         )
 
-    draw_fast(idx)
-    state = step_state(fwd, bwd, idx)
-    with units_box:
-        draw_units(state)
-    with equations_box:
-        draw_equations(state)
-    with updates_box:
-        draw_updates(state)
-    if not st.session_state.get(PLAY_KEY, False):
+    draw_fast(idx, svg=now_playing)
+    if not now_playing:
+        state = step_state(fwd, bwd, idx)
+        with units_box:
+            draw_units(state)
+        with equations_box:
+            draw_equations(state)
+        with updates_box:
+            draw_updates(state)
         return
-    # playing: stream steps for about PLAY_RUN_S seconds, then the timer starts the next run
+    equations_box.info(
+        "Playing: the equations, the unit-by-unit view and the weight updates of the current "
+        "step appear when you press **Pause**. Hover values are back on Pause too.",
+        icon=":material/pause_circle:",
+    )
+    # stream steps for about PLAY_RUN_S seconds; then the timer starts the next run
     start = time.monotonic()
     frame = 0
     while time.monotonic() - start < PLAY_RUN_S - 0.5 / speed:
@@ -272,7 +289,7 @@ def walk() -> None:
             st.rerun()  # the walk is over: stop the timer (the whole page reruns)
         idx += 1
         st.session_state[IDX_KEY] = idx
-        draw_fast(idx, f"_f{frame}")
+        draw_fast(idx, svg=True)
 
 
 def draw_units(state: StepState) -> None:
@@ -339,8 +356,6 @@ def draw_equations(state: StepState) -> None:
             "Vectors longer than five entries show their first five and ⋯; hover the "
             "graph for every number."
         )
-    if st.session_state.get(PLAY_KEY, False):
-        st.caption("While playing, the equations and the weight panels follow once a second.")
     with st.expander(f"Reading {n.name.split(' (')[0]}'s notes: what to watch for"):
         for remark in n.remarks:
             st.markdown(f"- {remark}")

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from bptt_core.figures.style import DIVERGING, OKABE_ITO, base_layout
+from bptt_core.figures.style import DIVERGING, FONT, OKABE_ITO, base_layout
+from bptt_core.figures.style import svg_rich as _svg_rich
 
 
 def time_labels(input_chars: Sequence[str], target_chars: Sequence[str]) -> list[str]:
@@ -97,6 +98,75 @@ def time_heatmap(
         )
     )
     return fig
+
+
+def _hex_to_rgb(colour: str) -> np.ndarray:
+    return np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)], dtype=float)
+
+
+def diverging_colours(values: np.ndarray, zmax: float) -> list[str]:
+    """The DIVERGING scale at ``values`` (any shape, flattened), range [−zmax, zmax]; NaN → ""."""
+    v = np.asarray(values, dtype=float).ravel()
+    pos = np.array([p for p, _ in DIVERGING])
+    rgb = np.stack([_hex_to_rgb(c) for _, c in DIVERGING])
+    u = np.clip((np.nan_to_num(v) / zmax + 1.0) / 2.0, 0.0, 1.0)
+    channels = np.stack([np.interp(u, pos, rgb[:, c]) for c in range(3)], axis=1)
+    return [
+        "" if not np.isfinite(x) else "#{:02x}{:02x}{:02x}".format(*np.rint(ch).astype(int))
+        for x, ch in zip(v, channels, strict=True)
+    ]
+
+
+def time_heatmap_svg(
+    values: np.ndarray,
+    time_ticks: Sequence[str],
+    unit_labels: Sequence[str],
+    title: str,
+    zmax: float,
+    highlight: int | None = None,
+    height: int = 280,
+    width: int = 640,
+) -> str:
+    """The picture of ``time_heatmap`` as a static SVG (no hover), for fast frames while playing.
+
+    Labels must already be HTML-escaped (they are written into the SVG as they are)."""
+    T, N = values.shape
+    left, right, top, bottom = 90, 20, 40, 60
+    cw = (width - left - right) / T
+    ch = (height - top - bottom) / N
+    fills = diverging_colours(values.T, zmax)  # row-major over (unit, time)
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="{FONT["family"]}" font-size="12">',
+        f'<text x="4" y="22" font-size="15" font-weight="bold">{_svg_rich(title)}</text>',
+    ]
+    for u in range(N):
+        for t in range(T):
+            fill = fills[u * T + t]
+            if fill:
+                out.append(
+                    f'<rect x="{left + t * cw + 0.5:.1f}" y="{top + u * ch + 0.5:.1f}" '
+                    f'width="{cw - 1:.1f}" height="{ch - 1:.1f}" fill="{fill}"/>'
+                )
+    if highlight is not None:
+        out.append(
+            f'<rect x="{left + (highlight - 1) * cw:.1f}" y="{top}" width="{cw:.1f}" '
+            f'height="{N * ch:.1f}" fill="none" stroke="{OKABE_ITO["vermillion"]}" stroke-width="3"/>'
+        )
+    if N <= 40:
+        for u, label in enumerate(unit_labels):
+            out.append(
+                f'<text x="{left - 6}" y="{top + (u + 0.5) * ch + 4:.1f}" text-anchor="end" '
+                f'fill="#666">{label}</text>'
+            )
+    step = max(1, T // 25)
+    for t in range(0, T, step):
+        out.append(
+            f'<text x="{left + (t + 0.5) * cw:.1f}" y="{top + N * ch + 16:.1f}" '
+            f'text-anchor="middle" fill="#666">{time_ticks[t]}</text>'
+        )
+    out.append("</svg>")
+    return "".join(out)
 
 
 def matrix_pairs(

@@ -6,18 +6,22 @@ forms, since Plotly titles understand <sub>/<sup> but not LaTeX).
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
 
 from bptt_core.figures.style import (
     DIVERGING,
+    FONT,
     GREY,
     LIGHT_GREY,
     OKABE_ITO,
     base_layout,
     fmt_vector,
+    svg_rich,
     symmetric_range,
 )
 from bptt_core.notation import Notation
@@ -38,14 +42,50 @@ def _segments(pairs: Sequence[tuple[float, float, float, float]]) -> tuple[list,
     return xs, ys
 
 
-def unfolded_network(
+@dataclass(frozen=True)
+class EdgeGroup:
+    """Line segments drawn alike: (x0, y0, x1, y1) in data coordinates."""
+
+    segments: tuple[tuple[float, float, float, float], ...]
+    colour: str
+    width: float
+    dash: str  # "solid" | "dot"
+
+
+@dataclass(frozen=True)
+class UnfoldedGeometry:
+    """Everything drawn in the unfolded network, in data coordinates (t across, rows up).
+
+    Both renderers (Plotly for the interactive figure, SVG for fast frames while playing) draw
+    exactly this, so the two pictures are the same.
+    """
+
+    T: int
+    title: str
+    edges: tuple[EdgeGroup, ...]  # drawn in order: still to come, done, this step's
+    node_x: tuple[float, ...]
+    node_y: tuple[float, ...]
+    node_fill: tuple[str, ...]
+    node_line: tuple[str, ...]
+    node_line_width: tuple[float, ...]
+    node_size: tuple[float, ...]  # diameter in pixels
+    node_hover: tuple[str, ...]  # HTML (notation symbols; user characters escaped)
+    labels: tuple[tuple[float, float, str], ...]  # (x, y, text): the characters
+    row_labels: tuple[str, str, str]  # HTML labels of the rows x, h, y
+    band: tuple[float, float] | None  # x-range of the copies one loss may reach (truncation)
+
+
+ROW_X, ROW_H, ROW_Y = 0.0, 1.0, 2.0
+
+
+def unfolded_geometry(
     state: StepState,
     input_chars: Sequence[str],
     target_chars: Sequence[str],
     notation: Notation,
     h0: np.ndarray,
     truncation: int | None = None,
-) -> go.Figure:
+) -> UnfoldedGeometry:
     """x(t) → h(t) → y(t) for t = 1..T with the recurrent edges h(t−1) → h(t).
 
     Forward steps: nodes computed so far are filled, the copy just computed and its three incoming
@@ -57,134 +97,152 @@ def unfolded_network(
     times = np.arange(1, T + 1)
     fwd = state.phase == "forward"
     n = notation
-    ROW_X, ROW_H, ROW_Y = 0.0, 1.0, 2.0
+    esc_in = [html.escape(c) for c in input_chars]
+    esc_out = [html.escape(c) for c in target_chars]
 
     # ---- edges: done (solid), still to come (faint), and this step's (highlighted)
-    done, todo, hot = [], [], []
+    done, todo = [], []
     for s in times:
         edges = [(s, ROW_X, s, ROW_H), (s - 1, ROW_H, s, ROW_H), (s, ROW_H, s, ROW_Y)]
-        computed = state.h_known[s - 1]
-        for e in edges:
-            (done if computed else todo).append(e)
+        (done if state.h_known[s - 1] else todo).extend(edges)
     if fwd:
         hot = [(t, ROW_X, t, ROW_H), (t - 1, ROW_H, t, ROW_H), (t, ROW_H, t, ROW_Y)]
     else:
         hot = [(t, ROW_Y, t, ROW_H)]
         if t < T and (truncation is None or truncation > 1):
             hot.append((t + 1, ROW_H, t, ROW_H))
-    traces: list[go.Scatter] = []
-    for pairs, colour, width, dash in (
-        (todo, LIGHT_GREY, 1.5, "dot"),
-        (done, GREY, 2.0, "solid"),
-        (hot, FORWARD if fwd else BACKWARD, 5.0, "solid"),
-    ):
-        xs, ys = _segments(pairs)
-        traces.append(
-            go.Scatter(
-                x=xs,
-                y=ys,
-                mode="lines",
-                line={"color": colour, "width": width, "dash": dash},
-                hoverinfo="skip",
-                showlegend=False,
-            )
-        )
+    groups = (
+        EdgeGroup(tuple(todo), LIGHT_GREY, 1.5, "dot"),
+        EdgeGroup(tuple(done), GREY, 2.0, "solid"),
+        EdgeGroup(tuple(hot), FORWARD if fwd else BACKWARD, 5.0, "solid"),
+    )
 
     # ---- nodes
     dh_norm = np.linalg.norm(np.nan_to_num(state.delta_h), axis=1)
-    node_x, node_y, colour, line_colour, line_width, size, hover = [], [], [], [], [], [], []
-
-    def add(x, y, fill, edge, width, text, sz=26):
-        node_x.append(x)
-        node_y.append(y)
-        colour.append(fill)
-        line_colour.append(edge)
-        line_width.append(width)
-        hover.append(text)
-        size.append(sz)
-
-    add(0, ROW_H, OKABE_ITO["sky"], GREY, 1, f"{n.h('h', 0)} = {fmt_vector(h0)}", 22)
     dh_max = float(dh_norm.max()) if dh_norm.max() > 0 else 1.0
+    nodes: list[tuple[float, float, str, str, float, float, str]] = [
+        (0, ROW_H, OKABE_ITO["sky"], GREY, 1, 22, f"{n.h('h', 0)} = {fmt_vector(h0)}")
+    ]
     for s in times:
         i = s - 1
-        known = bool(state.h_known[i])
-        visited = bool(state.delta_known[i])
-        here = s == t
-        edge = HIGHLIGHT if here else GREY
-        width = 4 if here else 1
-        # input node
-        add(
-            s,
-            ROW_X,
-            "#ffffff",
-            edge if (here and fwd) else GREY,
-            width if fwd else 1,
-            f"{n.h('x', s)} = one-hot “{input_chars[i]}”",
+        known, visited, here = bool(state.h_known[i]), bool(state.delta_known[i]), s == t
+        edge, width = (HIGHLIGHT, 4) if here else (GREY, 1)
+        nodes.append(
+            (
+                s,
+                ROW_X,
+                "#ffffff",
+                edge if (here and fwd) else GREY,
+                width if fwd else 1,
+                26,
+                f"{n.h('x', s)} = one-hot “{esc_in[i]}”",
+            )
         )
-        # hidden node
         if visited:
-            strength = dh_norm[i] / dh_max
-            fill = f"rgba(230,159,0,{0.25 + 0.75 * strength:.3f})"
+            fill = f"rgba(230,159,0,{0.25 + 0.75 * dh_norm[i] / dh_max:.3f})"
             text = (
                 f"{n.h('h', s)} = {fmt_vector(state.h[i])}<br>"
                 f"{n.h('delta_h', s)} = {fmt_vector(state.delta_h[i])}"
             )
         elif known:
-            fill = OKABE_ITO["sky"]
-            text = f"{n.h('h', s)} = {fmt_vector(state.h[i])}"
+            fill, text = OKABE_ITO["sky"], f"{n.h('h', s)} = {fmt_vector(state.h[i])}"
         else:
-            fill = "#ffffff"
-            text = f"{n.h('h', s)}: not computed yet"
-        add(s, ROW_H, fill, edge, width, text, 30)
-        # output node
+            fill, text = "#ffffff", f"{n.h('h', s)}: not computed yet"
+        nodes.append((s, ROW_H, fill, edge, width, 30, text))
         if known:
-            loss = state.losses[i]
             text = (
-                f"{n.h('y', s)} = {fmt_vector(state.y[i])}<br>target “{target_chars[i]}”"
-                f"<br>{n.h('L_t', s)} = {loss:.4f}"
+                f"{n.h('y', s)} = {fmt_vector(state.y[i])}<br>target “{esc_out[i]}”"
+                f"<br>{n.h('L_t', s)} = {state.losses[i]:.4f}"
             )
             if visited:
                 text += f"<br>{n.h('delta_o', s)} = {fmt_vector(state.delta_o[i])}"
             fill = "rgba(230,159,0,0.6)" if visited else OKABE_ITO["green"]
         else:
             fill, text = "#ffffff", f"{n.h('y', s)}: not computed yet"
-        add(s, ROW_Y, fill, edge, width, text, 26)
+        nodes.append((s, ROW_Y, fill, edge, width, 26, text))
+    labels = tuple(
+        [(float(s), ROW_X - 0.42, f"“{esc_in[s - 1]}”") for s in times]
+        + [(float(s), ROW_Y + 0.42, f"“{esc_out[s - 1]}”") for s in times]
+    )
+    band = None
+    if not fwd and truncation is not None and truncation < T:
+        band = (max(1, t - truncation + 1) - 0.45, t + 0.45)
+    phase_text = "forward pass" if fwd else "backward pass"
+    cols = list(zip(*nodes, strict=True))
+    return UnfoldedGeometry(
+        T=T,
+        title=f"Unfolded network — {phase_text}, t = {t} of {T}",
+        edges=groups,
+        node_x=cols[0],
+        node_y=cols[1],
+        node_fill=cols[2],
+        node_line=cols[3],
+        node_line_width=cols[4],
+        node_size=cols[5],
+        node_hover=cols[6],
+        labels=labels,
+        row_labels=(n.h("x"), n.h("h"), n.h("y")),
+        band=band,
+    )
+
+
+def unfolded_network(
+    state: StepState,
+    input_chars: Sequence[str],
+    target_chars: Sequence[str],
+    notation: Notation,
+    h0: np.ndarray,
+    truncation: int | None = None,
+) -> go.Figure:
+    """The unfolded network as an interactive Plotly figure (see ``unfolded_geometry``)."""
+    g = unfolded_geometry(state, input_chars, target_chars, notation, h0, truncation)
+    T = g.T
+    traces: list[go.Scatter] = []
+    for group in g.edges:
+        xs, ys = _segments(group.segments)
+        traces.append(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                line={"color": group.colour, "width": group.width, "dash": group.dash},
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
     traces.append(
         go.Scatter(
-            x=node_x,
-            y=node_y,
+            x=g.node_x,
+            y=g.node_y,
             mode="markers",
             marker={
-                "size": size,
-                "color": colour,
-                "line": {"color": line_colour, "width": line_width},
+                "size": g.node_size,
+                "color": g.node_fill,
+                "line": {"color": g.node_line, "width": g.node_line_width},
             },
-            hovertext=hover,
+            hovertext=g.node_hover,
             hoverinfo="text",
             showlegend=False,
         )
     )
-    # characters: inputs below the x row, targets above the y row
     traces.append(
         go.Scatter(
-            x=list(times) + list(times),
-            y=[ROW_X - 0.42] * T + [ROW_Y + 0.42] * T,
+            x=[lx for lx, _, _ in g.labels],
+            y=[ly for _, ly, _ in g.labels],
             mode="text",
-            text=[f"“{c}”" for c in input_chars] + [f"“{c}”" for c in target_chars],
+            text=[txt for _, _, txt in g.labels],
             textfont={"size": 13 if T <= 20 else 10, "color": "#444"},
             hoverinfo="skip",
             showlegend=False,
         )
     )
     shapes = []
-    if not fwd and truncation is not None and truncation < T:
-        # the copies a single loss L(t) may reach: t, t−1, …, t−k+1
-        lo = max(1, t - truncation + 1)
+    if g.band is not None:
         shapes.append(
             {
                 "type": "rect",
-                "x0": lo - 0.45,
-                "x1": t + 0.45,
+                "x0": g.band[0],
+                "x1": g.band[1],
                 "y0": ROW_X - 0.25,
                 "y1": ROW_Y + 0.25,
                 "line": {"color": BACKWARD, "dash": "dash", "width": 1.5},
@@ -192,12 +250,11 @@ def unfolded_network(
                 "layer": "below",
             }
         )
-    phase_text = "forward pass" if fwd else "backward pass"
-    title = f"Unfolded network — {phase_text}, t = {t} of {T}"
-    tick = 1 if T <= 25 else 2 if T <= 50 else 5
+    times = np.arange(1, T + 1)
+    tick = _tick_step(T)
     layout = base_layout(
-        title,
-        height=300,
+        g.title,
+        height=NETWORK_HEIGHT,
         xaxis={
             "tickmode": "array",
             "tickvals": [0, *list(times[::tick])],
@@ -210,7 +267,7 @@ def unfolded_network(
         yaxis={
             "tickmode": "array",
             "tickvals": [ROW_X, ROW_H, ROW_Y],
-            "ticktext": [n.h("x"), n.h("h"), n.h("y")],
+            "ticktext": list(g.row_labels),
             "range": [-0.7, 2.7],
             "showgrid": False,
             "zeroline": False,
@@ -219,6 +276,83 @@ def unfolded_network(
         shapes=shapes,
     )
     return go.Figure(data=traces, layout=layout)
+
+
+NETWORK_HEIGHT = 300
+
+
+def _tick_step(T: int) -> int:
+    return 1 if T <= 25 else 2 if T <= 50 else 5
+
+
+def unfolded_network_svg(
+    state: StepState,
+    input_chars: Sequence[str],
+    target_chars: Sequence[str],
+    notation: Notation,
+    h0: np.ndarray,
+    truncation: int | None = None,
+    width: int = 860,
+) -> str:
+    """The same picture as ``unfolded_network``, as a static SVG document (no hover): cheap
+    enough for a browser to draw ten or more times a second while the stepper plays."""
+    g = unfolded_geometry(state, input_chars, target_chars, notation, h0, truncation)
+    T, height = g.T, NETWORK_HEIGHT
+    left, right, top, bottom = 60, 20, 48, 48
+    x_lo, x_hi, y_lo, y_hi = -0.6, T + 0.6, -0.7, 2.7
+
+    def px(x: float) -> float:
+        return left + (x - x_lo) / (x_hi - x_lo) * (width - left - right)
+
+    def py(y: float) -> float:
+        return top + (y_hi - y) / (y_hi - y_lo) * (height - top - bottom)
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="{FONT["family"]}" font-size="13">',
+        f'<text x="4" y="26" font-size="15" font-weight="bold">{svg_rich(g.title)}</text>',
+    ]
+    if g.band is not None:
+        x0, x1 = px(g.band[0]), px(g.band[1])
+        y0, y1 = py(ROW_Y + 0.25), py(ROW_X - 0.25)
+        out.append(
+            f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" '
+            f'fill="rgba(230,159,0,0.06)" stroke="{BACKWARD}" stroke-dasharray="6 4"/>'
+        )
+    for group in g.edges:
+        dash = ' stroke-dasharray="2 4"' if group.dash == "dot" else ""
+        for x0, y0, x1, y1 in group.segments:
+            out.append(
+                f'<line x1="{px(x0):.1f}" y1="{py(y0):.1f}" x2="{px(x1):.1f}" y2="{py(y1):.1f}" '
+                f'stroke="{group.colour}" stroke-width="{group.width}"{dash}/>'
+            )
+    for x, y, fill, line, lw, size in zip(
+        g.node_x, g.node_y, g.node_fill, g.node_line, g.node_line_width, g.node_size, strict=True
+    ):
+        out.append(
+            f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="{size / 2:.1f}" fill="{fill}" '
+            f'stroke="{line}" stroke-width="{lw}"/>'
+        )
+    small = 13 if T <= 20 else 10
+    for x, y, text in g.labels:
+        out.append(
+            f'<text x="{px(x):.1f}" y="{py(y) + 4:.1f}" text-anchor="middle" font-size="{small}" '
+            f'fill="#444">{text}</text>'
+        )
+    for y, label in zip((ROW_X, ROW_H, ROW_Y), g.row_labels, strict=True):
+        out.append(
+            f'<text x="{left - 8}" y="{py(y) + 4:.1f}" text-anchor="end" fill="#666">'
+            f"{svg_rich(label)}</text>"
+        )
+    tick = _tick_step(T)
+    for s in [0, *range(1, T + 1, tick)]:
+        label = "t = 0" if s == 0 else str(s)
+        out.append(
+            f'<text x="{px(s):.1f}" y="{height - bottom + 26}" text-anchor="middle" '
+            f'fill="#666">{label}</text>'
+        )
+    out.append("</svg>")
+    return "".join(out)
 
 
 def unit_network(

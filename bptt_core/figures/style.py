@@ -71,3 +71,13 @@ def fmt_vector(v: np.ndarray, digits: int = 3, max_items: int = 8) -> str:
     if v.size > max_items:
         items.append(f"… ({v.size})")
     return "[" + ", ".join(items) + "]"
+
+
+def svg_rich(text: str) -> str:
+    """Our notation HTML (<sub>, <sup>) as SVG tspans; the text must already be escaped."""
+    return (
+        text.replace("<sub>", '<tspan baseline-shift="sub" font-size="70%">')
+        .replace("<sup>", '<tspan baseline-shift="super" font-size="70%">')
+        .replace("</sub>", "</tspan>")
+        .replace("</sup>", "</tspan>")
+    )

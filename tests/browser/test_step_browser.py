@@ -12,6 +12,17 @@ from tests.browser.conftest import assert_no_exception, open_app, save_screensho
 pytestmark = pytest.mark.browser
 
 
+def status_line(page: Page) -> str:
+    """The bold status line above the graph ("Forward pass, step 3 of 8: t = 3.")."""
+    return page.evaluate(
+        """() => {
+            const el = [...document.querySelectorAll('strong')]
+                .find(e => /^(Forward|Backward) pass, step/.test(e.textContent));
+            return el ? el.textContent : '';
+        }"""
+    )
+
+
 def network_title(page: Page) -> str:
     """The title of the unfolded-network figure, as Plotly drew it in the SVG."""
     return page.locator(".gtitle").first.text_content() or ""
@@ -55,14 +66,18 @@ def test_play_advances_several_steps_then_pauses(page: Page, streamlit_server: s
     seen = set()
     deadline = time.monotonic() + 4.0
     while time.monotonic() < deadline and len(seen) < 5:
-        seen.add(network_title(page))
+        seen.add(status_line(page))
         time.sleep(0.05)
     assert len(seen) >= 5, f"play showed only {len(seen)} distinct steps in 4 s: {sorted(seen)}"
     page.get_by_role("button", name="Pause", exact=True).click()
     wait_idle(page)
-    paused = network_title(page)
+    paused = status_line(page)
     time.sleep(1.0)
-    assert network_title(page) == paused, "the stepper kept moving after Pause"
+    assert status_line(page) == paused, "the stepper kept moving after Pause"
+    # paused: the interactive figure is back and shows the step the status line names
+    step_t = paused.split("t = ")[1].rstrip(".")
+    expect(page.locator(".gtitle").first).to_contain_text(f"t = {step_t} of 4")
+    assert_no_katex_error(page)
     assert_no_exception(page)
 
 
