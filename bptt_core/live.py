@@ -22,20 +22,8 @@ import pandas as pd
 
 from bptt_core import functions as F
 from bptt_core.model import RNNConfig
-from bptt_core.trainer import StepResult, Trainer
+from bptt_core.trainer import HISTORY_COLUMNS, Trainer
 
-HISTORY_COLUMNS: tuple[str, ...] = (
-    "update",
-    "loss",
-    "loss_per_char",
-    "grad_norm",
-    "clipped",
-    "chunk_start",
-    "chunk_length",
-    "updates",
-    "learning_rate",
-    "diverged",
-)
 _DTYPES = {"clipped": bool, "diverged": bool, "update": np.int64, "chunk_start": np.int64}
 _DTYPES.update({"chunk_length": np.int64, "updates": np.int64})
 DEFAULT_MAX_HISTORY = 20_000  # passes kept (about 2 MB of columns)
@@ -106,8 +94,8 @@ class History:
 class LiveTrainer(Trainer):
     """A Trainer whose ``history`` keeps the newest ``max_history`` passes only (see History).
 
-    Everything else is Trainer's: ``step`` is Trainer.step, whose history row is moved from
-    Trainer's (unbounded) list into the bounded History ``log``.
+    Everything else is Trainer's: ``step`` is Trainer.step, whose history row goes into the
+    bounded History ``log`` instead of Trainer's (unbounded) list.
     """
 
     def __init__(
@@ -121,10 +109,8 @@ class LiveTrainer(Trainer):
         super().reset()
         self.log = History(self.max_history)
 
-    def step(self) -> StepResult:
-        result = super().step()
-        self.log.append(self._rows.pop())  # the row Trainer.step has just recorded
-        return result
+    def _record(self, row: dict[str, object]) -> None:
+        self.log.append(row)  # bounded, instead of Trainer's unbounded list
 
     @property
     def history(self) -> pd.DataFrame:  # type: ignore[override]

@@ -41,6 +41,18 @@ from bptt_core.optim import (
 )
 
 SCHEDULES: tuple[str, ...] = ("sequence", "timestep")
+HISTORY_COLUMNS: tuple[str, ...] = (
+    "update",
+    "loss",
+    "loss_per_char",
+    "grad_norm",
+    "clipped",
+    "chunk_start",
+    "chunk_length",
+    "updates",
+    "learning_rate",
+    "diverged",
+)
 
 
 @dataclass(frozen=True)
@@ -231,19 +243,7 @@ class Trainer:
         """One row per pass: update, loss, loss_per_char, grad_norm, clipped, chunk_start,
         chunk_length, updates, learning_rate, diverged."""
         if self._history is None:
-            cols = [
-                "update",
-                "loss",
-                "loss_per_char",
-                "grad_norm",
-                "clipped",
-                "chunk_start",
-                "chunk_length",
-                "updates",
-                "learning_rate",
-                "diverged",
-            ]
-            self._history = pd.DataFrame(self._rows, columns=cols)
+            self._history = pd.DataFrame(self._rows, columns=list(HISTORY_COLUMNS))
         return self._history
 
     # ------------------------------------------------------------------ training
@@ -271,7 +271,7 @@ class Trainer:
             self.position = start + x.shape[0]
         self.updates += result.updates
         T = x.shape[0]
-        self._rows.append(
+        self._record(
             {
                 "update": self.updates,
                 "loss": result.loss,
@@ -285,8 +285,12 @@ class Trainer:
                 "diverged": result.diverged,
             }
         )
-        self._history = None
         return result
+
+    def _record(self, row: dict[str, object]) -> None:
+        """Keep one history row (subclasses may keep a bounded history instead)."""
+        self._rows.append(row)
+        self._history = None
 
     def _apply_update(self, grads: Params) -> tuple[bool, float, bool, str]:
         """Clip and update; returns (diverged, grad_norm, clipped, reason). Keeps params finite."""
