@@ -34,7 +34,13 @@ from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
 from streamlit.runtime.scriptrunner import script_runner  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, open_app, serve_app  # noqa: E402
+from tests.browser.conftest import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    open_app,
+    serve_app,
+    wait_idle,
+)
 
 RESULTS = ROOT / "benchmarks" / "results" / "step_page.json"
 SCRIPT_TIMES: list[float] = []
@@ -101,7 +107,7 @@ CLICK_NEXT_JS = """() => new Promise(resolve => {
         if (title() !== before) { obs.disconnect(); resolve(performance.now() - t0); }
     });
     obs.observe(document.body, {subtree: true, childList: true, characterData: true});
-    [...document.querySelectorAll('button')].find(b => b.textContent.trim().endsWith('Next')).click();
+    [...document.querySelectorAll('button')].find(b => /Next$/.test(b.textContent.trim())).click();
 })"""
 # While playing, the graph is streamed as SVG images (no Plotly title): count the status line,
 # which is redrawn together with the graph and the heatmaps in every frame.
@@ -127,6 +133,8 @@ def browser_side() -> dict[str, float]:
         open_app(page, url)
         clicks = []
         for _ in range(7):  # forward steps t = 2..4, then the backward steps
+            wait_idle(page)
+            page.get_by_role("button", name="Next", exact=True).wait_for()
             clicks.append(page.evaluate(CLICK_NEXT_JS))
             time.sleep(0.5)
         # play at 15 steps/s on a longer text, so the walk does not end during the count

@@ -24,7 +24,7 @@ from bptt_core.stepper import StepState, clamp_index, contribution_ledger, num_s
 STEP_KEY = "step"
 PLAY_KEY = "step_playing"
 SPEEDS = {"2 steps/s": 2.0, "5 steps/s": 5.0, "10 steps/s": 10.0, "15 steps/s": 15.0}
-PLAY_RUN_S = 1.0  # while playing, one fragment run streams this many seconds of steps
+PLAY_RUN_S = 3.0  # while playing, one fragment run streams this many seconds of steps
 UNIT_VIEW_MAX_H = 8
 UNIT_VIEW_MAX_V = 30
 CHART = {"displayModeBar": False}

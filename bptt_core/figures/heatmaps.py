@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from bptt_core.figures.style import DIVERGING, FONT, OKABE_ITO, base_layout
+from bptt_core.figures.style import DIVERGING, FONT, MID_GREY, OKABE_ITO, base_layout
 from bptt_core.figures.style import svg_rich as _svg_rich
 
 
@@ -125,7 +125,7 @@ def time_heatmap_svg(
     zmax: float,
     highlight: int | None = None,
     height: int = 280,
-    width: int = 640,
+    width: int = 520,
 ) -> str:
     """The picture of ``time_heatmap`` as a static SVG (no hover), for fast frames while playing.
 
@@ -138,7 +138,7 @@ def time_heatmap_svg(
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="{FONT["family"]}" font-size="12">',
-        f'<text x="4" y="22" font-size="15" font-weight="bold">{_svg_rich(title)}</text>',
+        f'<text x="4" y="22" font-size="15" font-weight="bold" fill="{MID_GREY}">{_svg_rich(title)}</text>',
     ]
     for u in range(N):
         for t in range(T):
@@ -157,13 +157,13 @@ def time_heatmap_svg(
         for u, label in enumerate(unit_labels):
             out.append(
                 f'<text x="{left - 6}" y="{top + (u + 0.5) * ch + 4:.1f}" text-anchor="end" '
-                f'fill="#666">{label}</text>'
+                f'fill="{MID_GREY}">{label}</text>'
             )
-    step = max(1, T // 25)
+    step = max(1, int(np.ceil(T * 48 / (width - left - right))))  # labels ~48 px apart
     for t in range(0, T, step):
         out.append(
             f'<text x="{left + (t + 0.5) * cw:.1f}" y="{top + N * ch + 16:.1f}" '
-            f'text-anchor="middle" fill="#666">{time_ticks[t]}</text>'
+            f'text-anchor="middle" fill="{MID_GREY}">{time_ticks[t]}</text>'
         )
     out.append("</svg>")
     return "".join(out)

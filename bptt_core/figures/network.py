@@ -18,6 +18,7 @@ from bptt_core.figures.style import (
     FONT,
     GREY,
     LIGHT_GREY,
+    MID_GREY,
     OKABE_ITO,
     base_layout,
     fmt_vector,
@@ -231,7 +232,7 @@ def unfolded_network(
             y=[ly for _, ly, _ in g.labels],
             mode="text",
             text=[txt for _, _, txt in g.labels],
-            textfont={"size": 13 if T <= 20 else 10, "color": "#444"},
+            textfont={"size": 13 if T <= 20 else 10, "color": MID_GREY},
             hoverinfo="skip",
             showlegend=False,
         )
@@ -292,7 +293,7 @@ def unfolded_network_svg(
     notation: Notation,
     h0: np.ndarray,
     truncation: int | None = None,
-    width: int = 860,
+    width: int = 680,
 ) -> str:
     """The same picture as ``unfolded_network``, as a static SVG document (no hover): cheap
     enough for a browser to draw ten or more times a second while the stepper plays."""
@@ -310,7 +311,7 @@ def unfolded_network_svg(
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="{FONT["family"]}" font-size="13">',
-        f'<text x="4" y="26" font-size="15" font-weight="bold">{svg_rich(g.title)}</text>',
+        f'<text x="4" y="26" font-size="15" font-weight="bold" fill="{MID_GREY}">{svg_rich(g.title)}</text>',
     ]
     if g.band is not None:
         x0, x1 = px(g.band[0]), px(g.band[1])
@@ -337,11 +338,11 @@ def unfolded_network_svg(
     for x, y, text in g.labels:
         out.append(
             f'<text x="{px(x):.1f}" y="{py(y) + 4:.1f}" text-anchor="middle" font-size="{small}" '
-            f'fill="#444">{text}</text>'
+            f'fill="{MID_GREY}">{text}</text>'
         )
     for y, label in zip((ROW_X, ROW_H, ROW_Y), g.row_labels, strict=True):
         out.append(
-            f'<text x="{left - 8}" y="{py(y) + 4:.1f}" text-anchor="end" fill="#666">'
+            f'<text x="{left - 8}" y="{py(y) + 4:.1f}" text-anchor="end" fill="{MID_GREY}">'
             f"{svg_rich(label)}</text>"
         )
     tick = _tick_step(T)
@@ -349,7 +350,7 @@ def unfolded_network_svg(
         label = "t = 0" if s == 0 else str(s)
         out.append(
             f'<text x="{px(s):.1f}" y="{height - bottom + 26}" text-anchor="middle" '
-            f'fill="#666">{label}</text>'
+            f'fill="{MID_GREY}">{label}</text>'
         )
     out.append("</svg>")
     return "".join(out)

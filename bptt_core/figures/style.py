@@ -21,6 +21,7 @@ OKABE_ITO = {
 }
 GREY = "#9a9a9a"
 LIGHT_GREY = "#e4e4e4"
+MID_GREY = "#8a8a8a"  # text that reads on the light and the dark theme alike
 
 # negative → blue, zero → white, positive → orange/vermillion
 DIVERGING = [

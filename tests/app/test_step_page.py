@@ -123,16 +123,16 @@ def test_backward_step_running_sum_is_the_sum_of_visited_copies(app_test):
 
 
 def test_play_streams_steps_and_pause_stops(app_test):
-    at = app_test()
-    at.button(key="step_play").click().run()  # one fragment run streams about a second of steps
+    at = app_test(query={"text": "the quick brown fox"})  # T = 18: 36 steps
+    at.button(key="step_play").click().run()  # one fragment run streams three seconds of steps
     assert_no_exception(at)
     assert at.session_state["step_playing"] is True
     advanced = at.session_state["step_index"]
-    assert 2 <= advanced <= 7, f"one second of play at 5 steps/s moved to step {advanced}"
+    assert 8 <= advanced <= 16, f"three seconds of play at 5 steps/s moved to step {advanced}"
     # the streamed frames are real steps: the last status line and SVG graph match the index
     statuses = [m.value for m in at.markdown if "pass, step" in m.value]
-    t = advanced + 1 if advanced < 4 else 8 - advanced
-    assert f"step {advanced + 1} of 8: t = {t}." in statuses[-1], (advanced, statuses)
+    t = advanced + 1 if advanced < 18 else 36 - advanced
+    assert f"step {advanced + 1} of 36: t = {t}." in statuses[-1], (advanced, statuses)
     frames = at.get("image")
     assert len(frames) == 3, f"expected the graph and two heatmaps as SVG frames, got {len(frames)}"
     assert any("Equations" in i.value or "Pause" in i.value for i in at.info)
@@ -145,16 +145,18 @@ def test_play_streams_steps_and_pause_stops(app_test):
 
 
 def test_play_stops_at_the_last_step_and_restarts_from_the_first(app_test):
-    at = app_test()
+    at = app_test()  # "hello": 8 steps, fewer than three seconds of play
     at.button(key="step_last").click().run()
     at.session_state["step_playing"] = True
     at.run()
     assert at.session_state["step_playing"] is False, "play must stop at the last step"
     assert step(at) == 7
+    # Play at the end walks again from the start (a longer text: 36 steps, more than 3 s of play)
+    at.sidebar.text_area(key="text").input("the quick brown fox").run()
+    at.button(key="step_last").click().run()
     at.button(key="step_play").click().run()
     assert at.session_state["step_playing"] is True
-    at.button(key="step_play").click().run()
-    assert at.session_state["step_index"] < 7, "Play at the end starts again from the first step"
+    assert 1 <= at.session_state["step_index"] <= 20, at.session_state["step_index"]
 
 
 def test_slider_jumps_to_a_step(app_test):
