@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from bptt_app.sidebar import render_sidebar
 from bptt_app.state import store_settings
 
+ICON = Path(__file__).parent / "assets" / "icon.png"  # served by the app: no third-party request
+
 st.set_page_config(
     page_title="BPTT Explainer",
-    page_icon=":material/replay:",
+    page_icon=str(ICON),
     layout="wide",
     initial_sidebar_state="expanded",
 )

@@ -9,7 +9,10 @@ than hidden, so their values are never lost.
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
+from streamlit.runtime.state.session_state_proxy import get_session_state
 
 from bptt_app.settings import (
     CLIP_CHOICES,
@@ -60,8 +63,39 @@ def _reset_to_defaults() -> None:
         st.session_state[key] = value
 
 
+NUMERIC_KEYS = ("hidden", "scale", "radius", "seed", "k", "lr", "clipval", "seq")
+
+
+def _finite_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except (TypeError, ValueError):
+        return True  # not a number at all: Streamlit drops it and uses the default
+
+
+def drop_infinite_url_numbers() -> None:
+    """Remove ±inf (e.g. ``?seed=inf``, ``?k=1e999``) from the URL before the widgets read it.
+
+    Streamlit 1.67 ignores most invalid URL values, but an integer number_input seeded with an
+    infinite value raises OverflowError (``int(inf)``) instead of falling back to its default.
+    Widgets are seeded from the URL as it was when the page loaded, which Streamlit keeps apart
+    from ``st.query_params``; both are cleaned here (Streamlit internals, pinned to 1.67 in
+    pyproject.toml; ``tests/reliability/test_hostile_input.py`` checks the behaviour).
+    """
+    with get_session_state().query_params() as qp:
+        initial = getattr(qp, "_initial_query_params", {})
+        for key in NUMERIC_KEYS:
+            values = initial.get(key) or (qp.get_all(key) if key in qp else [])
+            if all(_finite_number(v) for v in values):
+                continue
+            initial.pop(key, None)
+            if key in qp and not qp.is_bound(key):
+                del qp[key]
+
+
 def render_sidebar() -> Settings:
     """Draw the sidebar and return the current Settings."""
+    drop_infinite_url_numbers()
     with st.sidebar:
         text = st.text_area(
             "Training text",

@@ -53,6 +53,12 @@ def load_params(path: str | os.PathLike | BinaryIO | bytes) -> tuple[Params, RNN
     try:
         archive = np.load(source, allow_pickle=False)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, TypeError) as exc:
+        if "pickle" in str(exc).lower():
+            raise ValueError(
+                "This is not a parameter file saved by BPTT Explainer (.npz): it is neither a "
+                "NumPy archive nor an array, and reading it any other way would mean unpickling "
+                "it, which is refused (pickles can run code)."
+            ) from None
         raise ValueError(
             f"This is not a parameter file saved by BPTT Explainer (.npz): {_short(exc)}"
         ) from None

@@ -57,12 +57,6 @@ CIVIDIS_ENDS = ("#00224E", "#FEE838")  # cividis: dark blue → yellow, no red-g
 RDBU_ENDS = ("#67001F", "#053061")  # ColorBrewer RdBu: red ↔ blue, safe for red-green CVD
 
 
-# app.py's page_icon=":material/replay:" makes the browser fetch the favicon from Google's font
-# server: a third-party request on every visit, though not usage statistics. Tolerated here
-# (reported); an emoji or a local image as page_icon would remove it.
-FAVICON = re.compile(r"https://fonts\.gstatic\.com/s/i/short-term/release/materialsymbols\w+/")
-
-
 def config() -> dict:
     return tomllib.loads(CONFIG.read_text())
 
@@ -260,9 +254,7 @@ def statistics_and_themes(minimal_server: str, browser: Browser) -> None:
         page.on(
             "request",
             lambda r, own=own, foreign=foreign: (
-                foreign.append(r.url)
-                if r.url.split("/")[2] != own and not FAVICON.match(r.url)
-                else None
+                foreign.append(r.url) if r.url.split("/")[2] != own else None
             ),
         )
         try:

@@ -24,7 +24,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bptt_app.settings import (
@@ -170,45 +170,24 @@ def open_page(app_test, page: str, query: dict | None = None):
 
 # --------------------------------------------------------------------------- URL parameters
 
-# KNOWN BUG (Streamlit 1.67, reached through bptt_app/sidebar.py): an integer st.number_input
-# bound to the URL crashes the whole app when the URL value parses to ±infinity (?seed=inf,
-# ?k=1e999, ?seq=-inf): NumberInputSerde.deserialize calls int(inf), whose OverflowError is not
-# among the errors _seed_widget_from_url catches. test_infinite_integer_in_the_url pins it
-# (strict xfail); the fuzz below skips that one case so it keeps looking for others. When the
-# sidebar drops such values, remove the xfail marker and the assume().
-INT_NUMBER_INPUT_KEYS = ("seed", "k", "seq")
+# Streamlit 1.67 crashes on an integer st.number_input bound to the URL when the value parses to
+# ±infinity (?seed=inf, ?k=1e999, ?seq=-inf): NumberInputSerde.deserialize calls int(inf).
+# bptt_app.sidebar.drop_infinite_url_numbers removes such values before the widgets read them.
+NUMBER_KEYS = ("hidden", "scale", "radius", "seed", "k", "lr", "clipval", "seq")
 
 
-def _is_infinite(value: object) -> bool:
-    values = value if isinstance(value, list) else [value]
-    for v in values:
-        try:
-            if math.isinf(float(str(v).strip())):
-                return True
-        except ValueError:
-            continue
-    return False
-
-
-def hits_known_url_bug(query: dict) -> bool:
-    return any(_is_infinite(query[k]) for k in INT_NUMBER_INPUT_KEYS if k in query)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    raises=(AssertionError, pytest.fail.Exception),
-    reason="?seed=inf crashes the app: Streamlit's int number_input URL binding (see above)",
-)
-@pytest.mark.parametrize("key", INT_NUMBER_INPUT_KEYS)
-def test_infinite_integer_in_the_url(app_test, key):
-    at = open_page(app_test, "step", {key: "inf"})
-    assert_clear_page(at, "step", {key: "inf"})
+@pytest.mark.parametrize("value", ["inf", "-inf", "1e999", "-1e309", "Infinity"])
+@pytest.mark.parametrize("key", NUMBER_KEYS)
+def test_infinite_numbers_in_the_url(app_test, key, value):
+    at = open_page(app_test, "step", {key: value})
+    assert_clear_page(at, "step", {key: value})
+    at.run()  # and the next run too
+    assert_clear_page(at, "step", {key: value})
 
 
 @FUZZ
 @given(query=queries, page=st.sampled_from(list(PAGE_FILES)))
 def test_fuzzed_url_parameters_give_a_working_page(app_test, query, page):
-    assume(not hits_known_url_bug(query))
     at = open_page(app_test, page, query)
     assert_clear_page(at, page, query)
     # the widgets hold valid values whatever the URL said
