@@ -226,7 +226,7 @@ def walk() -> None:
         )
     updates_box = st.container()
 
-    def draw_fast(idx: int, svg: bool = False) -> None:
+    def draw_fast(idx: int, svg: bool = False) -> StepState:
         state = step_state(fwd, bwd, idx)
         status_slot.markdown(status_text(state))
         hl = state.t if state.phase == "backward" else None
@@ -246,7 +246,7 @@ def walk() -> None:
                 time_heatmap_svg(state.delta_h, esc_ticks, h_labels, h_title, zh, hl, h_height),
                 width="stretch",
             )
-            return
+            return state
         network_slot.plotly_chart(unfolded_network(*args), key="step_network", config=CHART)
         delta_o_slot.plotly_chart(
             time_heatmap(
@@ -262,10 +262,10 @@ def walk() -> None:
             key="step_delta_h",
             config=CHART,
         )
+        return state
 
-    draw_fast(idx, svg=now_playing)
+    state = draw_fast(idx, svg=now_playing)
     if not now_playing:
-        state = step_state(fwd, bwd, idx)
         with units_box:
             draw_units(state)
         with equations_box:
