@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from bptt_app.settings import Settings
+from bptt_app.settings import Settings, init_arguments
 from bptt_core.backward import BackwardTrace, backward_unchecked
 from bptt_core.corpus import Corpus
 from bptt_core.model import ForwardTrace, Params, RNNConfig, forward_unchecked, init_params
@@ -55,13 +55,8 @@ class ModelSpec:
         )
 
     def params(self, config: RNNConfig) -> Params:
-        return init_params(
-            config,
-            self.seed,
-            scheme="scale" if self.init == "scale" else "xavier",
-            scale=self.init_scale if self.init == "scale" else 0.1,
-            spectral_radius=self.spectral_radius if self.init == "radius" else None,
-        )
+        scheme, scale, radius = init_arguments(self.init, self.init_scale, self.spectral_radius)
+        return init_params(config, self.seed, scheme=scheme, scale=scale, spectral_radius=radius)
 
 
 @dataclass(frozen=True, eq=False)

@@ -50,6 +50,19 @@ NOTATION_CHOICES: dict[str, str] = {n.name: key for key, n in NOTATIONS.items()}
 _DEFAULT_TRAINING = TrainingConfig()
 
 
+def init_arguments(
+    init: str, init_scale: float, spectral_radius: float
+) -> tuple[str, float, float | None]:
+    """The sidebar's initialisation choice (xavier | scale | radius) as init_params arguments:
+    (scheme, scale, spectral_radius or None)."""
+    scheme = "scale" if init == "scale" else "xavier"
+    return (
+        scheme,
+        init_scale if init == "scale" else 0.1,
+        (spectral_radius if init == "radius" else None),
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the sidebar sets. Defaults are the app's defaults (the Trainer's too)."""
@@ -82,15 +95,15 @@ class Settings:
 
     def training(self) -> TrainingConfig:
         """The TrainingConfig for the Trainer (validated by TrainingConfig itself)."""
-        init = "scale" if self.init == "scale" else "xavier"
+        scheme, scale, radius = init_arguments(self.init, self.init_scale, self.spectral_radius)
         return TrainingConfig(
             hidden_size=self.hidden_size,
             activation=self.activation,
             output=self.output,
             loss=self.loss,
-            init=init,
-            init_scale=self.init_scale if self.init == "scale" else 0.1,
-            spectral_radius=self.spectral_radius if self.init == "radius" else None,
+            init=scheme,
+            init_scale=scale,
+            spectral_radius=radius,
             seed=self.seed,
             learning_rate=self.learning_rate,
             optimizer=self.optimizer,
