@@ -7,7 +7,7 @@ slider that does not enter a function's arguments never recomputes it. Caches ar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import streamlit as st
@@ -37,17 +37,11 @@ class ModelSpec:
 
     @staticmethod
     def from_settings(s: Settings, text: str | None = None) -> ModelSpec:
-        return ModelSpec(
-            text=s.text if text is None else text,
-            hidden_size=s.hidden_size,
-            activation=s.activation,
-            output=s.output,
-            loss=s.loss,
-            init=s.init,
-            init_scale=s.init_scale,
-            spectral_radius=s.spectral_radius,
-            seed=s.seed,
-        )
+        """The Settings' fields of the same names; ``text`` replaces the Settings' text."""
+        values = {f.name: getattr(s, f.name) for f in fields(ModelSpec)}
+        if text is not None:
+            values["text"] = text
+        return ModelSpec(**values)
 
     def config(self, vocab_size: int) -> RNNConfig:
         return RNNConfig(

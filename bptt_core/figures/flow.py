@@ -17,7 +17,14 @@ import plotly.graph_objects as go
 
 from bptt_core.clipping import ClippingComparison
 from bptt_core.figures.heatmaps import time_labels
-from bptt_core.figures.style import GREY, LIGHT_GREY, OKABE_ITO, SEQUENTIAL, base_layout
+from bptt_core.figures.style import (
+    GREY,
+    LIGHT_GREY,
+    OKABE_ITO,
+    SEQUENTIAL,
+    base_layout,
+    legend_below,
+)
 from bptt_core.flow import TruncationComparison
 from bptt_core.model import PARAM_NAMES
 from bptt_core.notation import Notation
@@ -306,7 +313,7 @@ def jacobian_distance(
         f"‖∂{h_t}/∂{h_s}‖ against the distance t − τ",
         height=height,
         showlegend=True,
-        legend={"orientation": "h", "x": 0.0, "y": -0.2, "yanchor": "top"},
+        legend=legend_below(-0.2),
         xaxis={
             "title": {"text": "distance t − τ (steps back in time)"},
             "range": [-0.5, D + 0.5],
@@ -450,7 +457,7 @@ def truncation_panels(
         annotations=annotations,
         shapes=shapes,
         showlegend=True,
-        legend={"orientation": "h", "x": 0.0, "y": -0.2, "yanchor": "top"},
+        legend=legend_below(-0.2),
         **layout_axes,
     )
     layout["margin"] = {"l": 50, "r": 20, "t": 30, "b": 100}
@@ -552,7 +559,7 @@ def clipping_figure(comparison: ClippingComparison, n: Notation, height: int = 4
         height=height,
         barmode="group",
         showlegend=True,
-        legend={"orientation": "h", "x": 0.0, "y": -0.2, "yanchor": "top"},
+        legend=legend_below(-0.2),
         xaxis={"domain": list(left), "anchor": "y", "title": {"text": "parameter"}},
         yaxis={
             "anchor": "x",
@@ -737,7 +744,7 @@ def recall_figure(result: RecallGridResult, height: int = 420) -> go.Figure:
         annotations=annotations,
         shapes=shapes,
         showlegend=True,
-        legend={"orientation": "h", "x": 0.0, "y": -0.18, "yanchor": "top"},
+        legend=legend_below(-0.18),
         **layout_axes,
     )
     layout["margin"] = {"l": 60, "r": 20, "t": 30, "b": 90}
@@ -774,7 +781,7 @@ def curves_figure(curves: TruncationCurves, height: int = 360) -> go.Figure:
         f"“{html.escape(curves.text, quote=False)}”: loss per character while training",
         height=height,
         showlegend=True,
-        legend={"orientation": "h", "x": 0.0, "y": -0.22, "yanchor": "top"},
+        legend=legend_below(-0.22),
         xaxis={"title": {"text": "update"}, "gridcolor": LIGHT_GREY},
         yaxis={
             "title": {"text": "loss per character (log)"},

@@ -169,6 +169,26 @@ def time_heatmap_svg(
     return "".join(out)
 
 
+def _matrix_axis(
+    domain: list[float], anchor: str, size: int, labels: Sequence[str], span: list[float]
+) -> dict:
+    """One axis of a matrix heatmap: a tick per row/column, labelled when there are labels for
+    all of them and at most 30."""
+    show = len(labels) == size and size <= 30
+    return {
+        "domain": domain,
+        "anchor": anchor,
+        "range": span,
+        "tickmode": "array",
+        "tickvals": list(range(size)),
+        "ticktext": list(labels) if show else None,
+        "showticklabels": show,
+        "fixedrange": True,
+        "showgrid": False,
+        "zeroline": False,
+    }
+
+
 def matrix_pairs(
     rows: Sequence[tuple[str, np.ndarray, np.ndarray | None, float, float]],
     left_title: str,
@@ -224,32 +244,13 @@ def matrix_pairs(
                     ygap=1,
                 )
             )
-            show_y = len(ylab) == m.shape[0] and m.shape[0] <= 30
-            show_x = len(xlab) == m.shape[1] and m.shape[1] <= 30
-            layout_axes[f"xaxis{idx}"] = {
-                "domain": list(col_domains[c]),
-                "anchor": ya,
-                "range": [-0.5, m.shape[1] - 0.5],
-                "tickmode": "array",
-                "tickvals": list(range(m.shape[1])),
-                "ticktext": list(xlab) if show_x else None,
-                "showticklabels": show_x,
-                "fixedrange": True,
-                "showgrid": False,
-                "zeroline": False,
-            }
-            layout_axes[f"yaxis{idx}"] = {
-                "domain": [max(bottom, 0.0), top],
-                "anchor": xa,
-                "range": [m.shape[0] - 0.5, -0.5],  # first row on top, fixed even when blank
-                "tickmode": "array",
-                "tickvals": list(range(m.shape[0])),
-                "ticktext": list(ylab) if show_y else None,
-                "showticklabels": show_y,
-                "fixedrange": True,
-                "showgrid": False,
-                "zeroline": False,
-            }
+            layout_axes[f"xaxis{idx}"] = _matrix_axis(
+                list(col_domains[c]), ya, m.shape[1], xlab, [-0.5, m.shape[1] - 0.5]
+            )
+            # first row on top, fixed even when the matrix is blank
+            layout_axes[f"yaxis{idx}"] = _matrix_axis(
+                [max(bottom, 0.0), top], xa, m.shape[0], ylab, [m.shape[0] - 0.5, -0.5]
+            )
             annotations.append(
                 {
                     "text": f"<b>{label}</b>: {sub}",

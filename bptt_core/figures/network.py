@@ -395,42 +395,44 @@ def unit_network(
     X_IN, X_H, X_OUT = 0.0, 1.0, 2.0
 
     scale = symmetric_range(W_xh, W_hh, W_hy)
-    edges = []  # (x0, y0, x1, y1, value, label)
-    for j in range(H):
-        for i in range(I):
-            edges.append(
-                (
-                    X_IN,
-                    y_in[i],
-                    X_H,
-                    y_h[j],
-                    W_xh[j, i],
-                    f"{n.h('W_xh')}[{j + 1},{i + 1}]: “{input_labels[i]}” → unit {j + 1}",
-                )
-            )
-        for i in range(H):
-            edges.append(
-                (
-                    X_IN,
-                    y_hp[i],
-                    X_H,
-                    y_h[j],
-                    W_hh[j, i],
-                    f"{n.h('W_hh')}[{j + 1},{i + 1}]: unit {i + 1} at t−1 → unit {j + 1}",
-                )
-            )
-    for k in range(O):
-        for j in range(H):
-            edges.append(
-                (
-                    X_H,
-                    y_h[j],
-                    X_OUT,
-                    y_out[k],
-                    W_hy[k, j],
-                    f"{n.h('W_hy')}[{k + 1},{j + 1}]: unit {j + 1} → “{output_labels[k]}”",
-                )
-            )
+    ins = [html.escape(c) for c in input_labels]
+    outs = [html.escape(c) for c in output_labels]
+
+    def block(
+        W: np.ndarray, x0: float, y_from: np.ndarray, x1: float, y_to: np.ndarray, label
+    ) -> list:  # W is (to, from): one edge per entry
+        return [
+            (x0, y_from[i], x1, y_to[j], W[j, i], label(j, i))
+            for j in range(W.shape[0])
+            for i in range(W.shape[1])
+        ]
+
+    edges = (  # (x0, y0, x1, y1, value, label)
+        block(
+            W_xh,
+            X_IN,
+            y_in,
+            X_H,
+            y_h,
+            lambda j, i: f"{n.h('W_xh')}[{j + 1},{i + 1}]: “{ins[i]}” → unit {j + 1}",
+        )
+        + block(
+            W_hh,
+            X_IN,
+            y_hp,
+            X_H,
+            y_h,
+            lambda j, i: f"{n.h('W_hh')}[{j + 1},{i + 1}]: unit {i + 1} at t−1 → unit {j + 1}",
+        )
+        + block(
+            W_hy,
+            X_H,
+            y_h,
+            X_OUT,
+            y_out,
+            lambda k, j: f"{n.h('W_hy')}[{k + 1},{j + 1}]: unit {j + 1} → “{outs[k]}”",
+        )
+    )
     values = np.array([e[4] for e in edges])
     traces: list[go.Scatter] = []
     # group edges by sign and width bin: a handful of traces instead of one per edge
@@ -473,12 +475,12 @@ def unit_network(
     node_y = [*y_in, *y_hp, *y_h, *y_out]
     vals = np.concatenate([x, h_prev, h, y])
     hover = (
-        [f"{n.h('x', t)}: “{input_labels[i]}” = {x[i]:.0f}" for i in range(I)]
+        [f"{n.h('x', t)}: “{ins[i]}” = {x[i]:.0f}" for i in range(I)]
         + [f"{n.h('h', t - 1)} unit {i + 1} = {h_prev[i]:+.4f}" for i in range(H)]
         + [f"{n.h('h', t)} unit {j + 1} = {h[j]:+.4f}" for j in range(H)]
-        + [f"{n.h('y', t)} “{output_labels[k]}” = {y[k]:.4f}" for k in range(O)]
+        + [f"{n.h('y', t)} “{outs[k]}” = {y[k]:.4f}" for k in range(O)]
     )
-    text = [f"“{c}”" for c in input_labels] + [""] * (2 * H) + [f"“{c}”" for c in output_labels]
+    text = [f"“{c}”" for c in ins] + [""] * (2 * H) + [f"“{c}”" for c in outs]
     traces.append(
         go.Scatter(
             x=node_x,

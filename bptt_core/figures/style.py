@@ -82,3 +82,8 @@ def svg_rich(text: str) -> str:
         .replace("</sub>", "</tspan>")
         .replace("</sup>", "</tspan>")
     )
+
+
+def legend_below(y: float = -0.2) -> dict:
+    """A horizontal legend under the plot, left-aligned (leave a bottom margin for it)."""
+    return {"orientation": "h", "x": 0.0, "y": y, "yanchor": "top"}
