@@ -24,9 +24,10 @@ RUN groupadd --system app \
 
 WORKDIR /app
 
-# Dependencies and the two packages first: this layer is rebuilt only when they change.
+# Dependencies and the three packages first: this layer is rebuilt only when they change.
 COPY pyproject.toml ./
 COPY bptt_core ./bptt_core
+COPY bptt_viz ./bptt_viz
 COPY bptt_app ./bptt_app
 RUN pip install --no-cache-dir .
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from bptt_app.navigation import app_pages, shell_run
 from bptt_app.sidebar import render_sidebar
 from bptt_app.state import store_settings
 
@@ -18,16 +19,7 @@ st.set_page_config(
     initial_sidebar_state="expanded",
 )
 
-PAGES = [
-    st.Page("views/step.py", title="Step through BPTT", icon=":material/footprint:", default=True),
-    st.Page(
-        "views/truncation.py",
-        title="Truncation & vanishing gradients",
-        icon=":material/trending_down:",
-    ),
-    st.Page("views/train.py", title="Train live", icon=":material/model_training:"),
-]
-
-navigation = st.navigation(PAGES, position="sidebar")
+navigation = st.navigation(app_pages(), position="sidebar")
 store_settings(render_sidebar())
-navigation.run()
+with shell_run():
+    navigation.run()

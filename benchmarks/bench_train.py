@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bptt_core.live import LiveTrainer  # noqa: E402
+from bptt_core.history import LiveTrainer  # noqa: E402
 from bptt_core.trainer import Trainer  # noqa: E402
 
 ENGINE_TARGET = 1000.0  # updates per second

@@ -53,7 +53,7 @@ def main() -> None:
     at.query_params["text"] = text
     at.query_params["hidden"] = str(args.H)
     at.run()
-    at.switch_page("views/truncation.py")
+    at.switch_page("pages/truncation.py")
     at.run()
     if at.exception:
         raise SystemExit(f"the page raised: {at.exception[0].value}")

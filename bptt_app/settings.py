@@ -11,8 +11,8 @@ from dataclasses import dataclass, fields, replace
 
 from bptt_core.corpus import Corpus
 from bptt_core.model import RNNConfig
-from bptt_core.notation import DEFAULT_NOTATION, NOTATIONS, Notation, get_notation
 from bptt_core.trainer import TrainingConfig
+from bptt_viz.notation import DEFAULT_NOTATION, NOTATIONS, Notation, get_notation
 
 MAX_TEXT_CHARS = 5_000  # longest training text accepted (Train live trains it in chunks)
 MAX_WIDGET_CHARS = 20_000  # the text box itself stops here; beyond MAX_TEXT_CHARS we refuse
@@ -68,7 +68,7 @@ class Settings:
     """Everything the sidebar sets. Defaults are the app's defaults (the Trainer's too)."""
 
     text: str = "hello"
-    notation: str = DEFAULT_NOTATION  # key of bptt_core.notation.NOTATIONS
+    notation: str = DEFAULT_NOTATION  # key of bptt_viz.notation.NOTATIONS
     hidden_size: int = _DEFAULT_TRAINING.hidden_size
     activation: str = _DEFAULT_TRAINING.activation
     output: str = _DEFAULT_TRAINING.output

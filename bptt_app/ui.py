@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bptt_core.corpus import display_char
+from bptt_viz.labels import display_char
 
 _MD_SPECIAL = set("\\`*_{}[]()#+-.!|$<>~:&\"'")
 
@@ -18,6 +18,6 @@ def md_text(s: str) -> str:
     return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in s)
 
 
-def m(tex: str) -> str:
+def inline_math(tex: str) -> str:
     """Inline maths for st.markdown / st.caption (KaTeX)."""
     return f"${tex}$"

@@ -1,16 +1,17 @@
-"""bptt_core: a pure-NumPy engine for backpropagation through time, traced step by step.
+"""bptt_core: a pure-NumPy engine for backpropagation through time.
 
 Public API (the contract of DESIGN.md section 3)::
 
     RNNConfig, Params, init_params, forward -> ForwardTrace, backward -> BackwardTrace,
     gradient_flow, jacobian_norms, gradcheck, Corpus, Trainer, save_params, load_params
 
-plus what the pages need beside it: the stepper (num_steps, step_state), truncation comparisons,
-σ_max and the Pascanu bound, optimizers and clipping, the recall task, and the notations.
+plus what the pages need beside it: truncation comparisons, σ_max and the Pascanu bound,
+optimizers and clipping, the recall task, a bounded training history and the chance level.
+No Streamlit, no Plotly, no LaTeX; pandas only builds ``Trainer.history`` when it is read.
 """
 
 from bptt_core.backward import BackwardTrace, backward, check_truncation
-from bptt_core.corpus import Corpus, check_text, display_char
+from bptt_core.corpus import Corpus, check_text
 from bptt_core.flow import (
     TruncationComparison,
     gradient_bound,
@@ -23,7 +24,6 @@ from bptt_core.flow import (
 from bptt_core.functions import ACTIVATIONS, GAMMA, LOSSES, OUTPUTS
 from bptt_core.gradcheck import gradcheck, numerical_gradient
 from bptt_core.model import (
-    PARAM_LABELS,
     PARAM_NAMES,
     ForwardTrace,
     Params,
@@ -35,7 +35,6 @@ from bptt_core.model import (
 )
 from bptt_core.optim import CLIPPING, OPTIMIZERS, clip_gradients, make_optimizer
 from bptt_core.serialization import load_params, params_to_bytes, save_params
-from bptt_core.stepper import StepState, num_steps, phase_and_time, step_state
 from bptt_core.trainer import SCHEDULES, StepResult, Trainer, TrainingConfig
 
 __all__ = [
@@ -45,7 +44,6 @@ __all__ = [
     "LOSSES",
     "OPTIMIZERS",
     "OUTPUTS",
-    "PARAM_LABELS",
     "PARAM_NAMES",
     "SCHEDULES",
     "BackwardTrace",
@@ -54,7 +52,6 @@ __all__ = [
     "Params",
     "RNNConfig",
     "StepResult",
-    "StepState",
     "Trainer",
     "TrainingConfig",
     "TruncationComparison",
@@ -62,7 +59,6 @@ __all__ = [
     "check_text",
     "check_truncation",
     "clip_gradients",
-    "display_char",
     "forward",
     "gradcheck",
     "gradient_bound",
@@ -72,14 +68,11 @@ __all__ = [
     "load_params",
     "make_optimizer",
     "norms_by_distance",
-    "num_steps",
     "numerical_gradient",
     "params_to_bytes",
-    "phase_and_time",
     "rescale_spectral_radius",
     "save_params",
     "sigma_max",
     "spectral_radius",
-    "step_state",
     "truncation_comparison",
 ]

@@ -3,7 +3,7 @@
 A checkpoint is exactly the ``.npz`` of ``save_params`` (so ``load_params`` reads it) with one
 more entry, ``vocab``: the training text's characters in vocabulary order, as a unicode array
 (no pickle). Two texts with the same number of distinct characters give parameters of the same
-shapes, but row j of W_hy means a different character in each; ``differences`` says so.
+shapes, but row j of W_hy means a different character in each (``bptt_viz.messages`` says so).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bptt_core.corpus import display_char
 from bptt_core.model import Params, RNNConfig
 from bptt_core.serialization import MAX_UNPACKED_BYTES, load_params, params_to_bytes
 
@@ -71,38 +70,3 @@ def load_checkpoint(data: bytes) -> Checkpoint:
                 )
             vocab = tuple(arr.tolist())
     return Checkpoint(params, config, vocab)
-
-
-def _chars(vocab: tuple[str, ...], limit: int = 30) -> str:
-    shown = " ".join(display_char(c) for c in vocab[:limit])
-    return shown + (" …" if len(vocab) > limit else "")
-
-
-def differences(checkpoint: Checkpoint, config: RNNConfig, vocab: tuple[str, ...]) -> list[str]:
-    """Sentences naming every way the file does not fit the network (empty: it fits)."""
-    out = []
-    c = checkpoint.config
-    if checkpoint.vocab is not None and checkpoint.vocab != tuple(vocab):
-        out.append(
-            f"It was trained on a text with the characters [{_chars(checkpoint.vocab)}] "
-            f"({len(checkpoint.vocab)}); this text has [{_chars(tuple(vocab))}] ({len(vocab)})."
-        )
-    elif c.input_size != config.input_size or c.output_size != config.output_size:
-        out.append(
-            f"Its vocabulary has {c.input_size} characters (W_xh has {c.input_size} columns); "
-            f"this text has {config.input_size}."
-        )
-    if c.hidden_size != config.hidden_size:
-        out.append(
-            f"It has {c.hidden_size} hidden units; the current network has {config.hidden_size}."
-        )
-    if c.activation != config.activation:
-        out.append(
-            f"Its hidden activation is {c.activation}; the current one is {config.activation}."
-        )
-    if (c.output, c.loss) != (config.output, config.loss):
-        out.append(
-            f"Its output and loss are {c.output} + {c.loss}; the current ones are "
-            f"{config.output} + {config.loss}."
-        )
-    return out

@@ -7,24 +7,9 @@ distinct characters in order of first appearance (Unicode code points, text take
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
-
-_VISIBLE = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
-
-
-def display_char(c: str) -> str:
-    """A visible label for one character: space as ␣, newline as ↵, invisible ones as U+XXXX."""
-    if not isinstance(c, str) or len(c) != 1:
-        raise ValueError(f"display_char takes exactly one character, got {c!r}.")
-    if c in _VISIBLE:
-        return _VISIBLE[c]
-    category = unicodedata.category(c)
-    if category[0] in ("C", "Z") or category in ("Mn", "Me"):
-        return f"U+{ord(c):04X}"
-    return c
 
 
 def check_text(text: object, *, min_chars: int = 2) -> str:

@@ -21,13 +21,12 @@ import numpy as np
 from bptt_core import functions as F
 
 PARAM_NAMES: tuple[str, ...] = ("W_xh", "W_hh", "W_hy", "b_h", "b_y")
-
-PARAM_LABELS: dict[str, str] = {
-    "W_xh": "input → hidden weights",
-    "W_hh": "hidden → hidden weights",
-    "W_hy": "hidden → output weights",
-    "b_h": "hidden bias",
-    "b_y": "output bias",
+SHAPE_SYMBOLS: dict[str, str] = {
+    "W_xh": "H, I",
+    "W_hh": "H, H",
+    "W_hy": "O, H",
+    "b_h": "H",
+    "b_y": "O",
 }
 
 
@@ -172,8 +171,8 @@ def check_params(params: Params, config: RNNConfig) -> Params:
         arr = _as_float_array(getattr(params, name), f"Parameter {name}", len(shape))
         if arr.shape != shape:
             raise ValueError(
-                f"Parameter {name} ({PARAM_LABELS[name]}) has shape {arr.shape}, "
-                f"but this network needs {shape}."
+                f"Parameter {name} has shape {arr.shape}, but this network needs {shape} "
+                f"({SHAPE_SYMBOLS[name]})."
             )
         out[name] = arr
     return Params(**out)

@@ -15,9 +15,9 @@ Two update schedules:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from bptt_core import functions as F
 from bptt_core.backward import backward_unchecked, check_truncation
@@ -39,6 +39,9 @@ from bptt_core.optim import (
     clip_gradients,
     make_optimizer,
 )
+
+if TYPE_CHECKING:  # pandas only builds the history table, when it is read
+    import pandas as pd
 
 SCHEDULES: tuple[str, ...] = ("sequence", "timestep")
 HISTORY_COLUMNS: tuple[str, ...] = (
@@ -243,6 +246,8 @@ class Trainer:
         """One row per pass: update, loss, loss_per_char, grad_norm, clipped, chunk_start,
         chunk_length, updates, learning_rate, diverged."""
         if self._history is None:
+            import pandas as pd
+
             self._history = pd.DataFrame(self._rows, columns=list(HISTORY_COLUMNS))
         return self._history
 

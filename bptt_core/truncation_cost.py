@@ -25,11 +25,6 @@ from bptt_core.trainer import Trainer, TrainingConfig
 Progress = Callable[[int], None]  # called with the number of updates finished since the last call
 
 
-def truncation_label(k: int | None) -> str:
-    """ "full" for None, else the number: the tick label of a truncation."""
-    return "full" if k is None else str(int(k))
-
-
 def _whole_numbers(values: object, what: str, minimum: int) -> tuple[int, ...]:
     out = []
     for v in tuple(values):  # type: ignore[arg-type]
@@ -129,7 +124,7 @@ class RecallGridResult:
         return next(iter(self.runs.values())).chance
 
     def rows(self) -> list[dict[str, object]]:
-        """One dict per grid cell: mode, N, k (label), seed, settled and final recall loss."""
+        """One dict per grid cell: mode, N, k (None for full BPTT), seed, settled and final recall loss."""
         out = []
         for mode, n, k, seed in self.grid.keys():
             r = self.run(mode, n, k, seed)
@@ -137,7 +132,7 @@ class RecallGridResult:
                 {
                     "mode": mode,
                     "N": n,
-                    "k": truncation_label(k),
+                    "k": k,  # None: full BPTT
                     "seed": seed,
                     "settled": r.settled_recall_loss,
                     "final": r.final_recall_loss,

@@ -4,14 +4,15 @@
 ``st.navigation`` like the real server does::
 
     def test_step_page(app_test):
-        at = app_test("views/step.py", query={"hidden": "8"})
+        at = app_test("pages/step.py", query={"hidden": "8"})
         assert_no_exception(at)
         assert at.sidebar.slider(key="hidden").value == 8
 
-The page files live in ``views/``, not ``pages/``: with a folder named ``pages/`` Streamlit
-starts in its legacy pages-folder mode, and on a fresh server the first visitor of a direct
-link such as ``/train`` gets that page file run alone, without ``app.py`` and its sidebar
-(``tests/browser/test_direct_links.py`` checks this on a fresh server).
+AppTest resets Streamlit's legacy pages-folder mode before every run and re-detects the
+``pages/`` folder, so ``at.switch_page("pages/x.py")`` would run the page file alone. The
+fixture keeps AppTest in ``st.navigation`` mode (as the real server is once app.py has run), so
+a switched page runs inside app.py with the shared sidebar. The fresh server's first request
+is checked in the browser (``tests/browser/test_direct_links.py``).
 
 The app directory is the repository root, or ``$BPTT_APP_DIR`` when set (handy for trying the
 fixtures on another app).
@@ -24,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -46,11 +48,23 @@ def assert_no_exception(at: AppTest) -> None:
 AppTestFactory = Callable[..., AppTest]
 
 
+@pytest.fixture(autouse=True)
+def navigation_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every AppTest follow ``st.navigation`` (see the module docstring)."""
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
 @pytest.fixture
 def app_test() -> AppTestFactory:
     """Factory ``make(page=None, query=None, timeout=30) -> AppTest`` (already run).
 
-    ``page`` is a path relative to ``app.py`` (``"views/step.py"``): the app is run once, then
+    ``page`` is a path relative to ``app.py`` (``"pages/step.py"``): the app is run once, then
     switched to that page and run again, as a user clicking the navigation would. ``query``
     maps URL query parameters to values (a ``str``, or a ``list[str]`` for a repeated key, as
     ``?k=1&k=2``); widgets with ``bind="query-params"`` are seeded from it on the first run.

@@ -15,7 +15,7 @@ from bptt_core.model import PARAM_NAMES
 from tests.conftest import assert_no_exception
 from tests.figdata import array, chart
 
-PAGE = "views/step.py"
+PAGE = "pages/step.py"
 
 
 def step(at) -> int:
@@ -339,8 +339,8 @@ def test_unit_view_is_replaced_by_a_note_for_large_nets(app_test):
 def test_settings_survive_a_page_switch(app_test):
     at = app_test()
     at.sidebar.slider(key="hidden").set_value(4).run()
-    at.switch_page("views/train.py").run()
-    at.switch_page("views/step.py").run()
+    at.switch_page("pages/train.py").run()
+    at.switch_page("pages/step.py").run()
     assert at.sidebar.slider(key="hidden").value == 4
     assert_no_exception(at)
 

@@ -1,5 +1,5 @@
-"""AppTest of the "Train live" page, its session state (bptt_app.training) and the engine helpers
-it adds (bptt_core.live, bptt_core.checkpoint).
+"""AppTest of the "Train live" page, its session state (bptt_app.train_session) and the engine helpers
+it adds (bptt_core.history, bptt_core.checkpoint).
 
 What the page shows is compared with an independent Trainer run on the same settings: the same
 seed gives the same initial weights, so the losses and weights must agree to the last digit.
@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from bptt_app.settings import Settings
-from bptt_app.training import (
+from bptt_app.train_session import (
     SESSION_KEY,
     TrainSession,
     ambiguous_input,
@@ -24,20 +24,16 @@ from bptt_app.training import (
     event_label,
 )
 from bptt_core import PARAM_NAMES, Trainer, TrainingConfig, load_params, params_to_bytes
-from bptt_core.checkpoint import checkpoint_bytes, differences, load_checkpoint
-from bptt_core.live import (
-    History,
-    LiveTrainer,
-    chance_loss,
-    downsample,
-    exploded,
-    smooth,
-)
+from bptt_core.checkpoint import checkpoint_bytes, load_checkpoint
+from bptt_core.health import chance_loss, exploded
+from bptt_core.history import History, LiveTrainer
 from bptt_core.model import RNNConfig
+from bptt_viz.messages import checkpoint_differences
+from bptt_viz.series import downsample, smooth
 from tests.conftest import assert_no_exception
 from tests.figdata import array, chart
 
-PAGE = "views/train.py"
+PAGE = "pages/train.py"
 HUGE_LR = {"lr": "1000000", "clip": "none", "opt": "SGD"}
 
 
@@ -556,7 +552,7 @@ def test_smooth_and_downsample():
 def test_checkpoint_differences_name_everything():
     ck = load_checkpoint(trained_session(n=0).params_file())
     other = RNNConfig(5, 6, 5, activation="relu", output="sigmoid")
-    diffs = " ".join(differences(ck, other, tuple("abcde")))
+    diffs = " ".join(checkpoint_differences(ck, other, tuple("abcde")))
     for part in ("characters [h e l o]", "8 hidden units", "tanh", "softmax + cross_entropy"):
         assert part in diffs
     with pytest.raises(ValueError, match="single characters"):

@@ -17,14 +17,14 @@ from bptt_app.flow_cache import QUICK, LearningSpec, learning_board
 from bptt_app.settings import FLOW_MAX_T, Settings
 from bptt_core import Corpus, Params, forward, gradient_flow, truncation_comparison
 from bptt_core.clipping import clipping_demo
-from bptt_core.figures.flow import band_path
-from bptt_core.notation import NOTATIONS
 from bptt_core.recall import train_recall
 from bptt_core.truncation_cost import RecallGrid
+from bptt_viz.figures.flow import band_path
+from bptt_viz.notation import NOTATIONS
 from tests.conftest import assert_no_exception
 from tests.figdata import array, chart
 
-PAGE = "views/truncation.py"
+PAGE = "pages/truncation.py"
 CHARTS = ("trunc_flow_map", "trunc_comparison", "trunc_jacobian", "trunc_clipping")
 
 
@@ -234,7 +234,7 @@ def test_notation_switch_renames_every_label(app_test, notation, W, W_html, loss
     assert names[1] == W_html
     n = next(nt for nt in NOTATIONS.values() if nt.name == notation)
     latex = "\n".join(el.value for el in at.latex)
-    assert rf"\frac{{\partial {n.t('L')}}}{{\partial {n.t('W_hh')}}}" in latex, latex
+    assert rf"\frac{{\partial {n.tex('L')}}}{{\partial {n.tex('W_hh')}}}" in latex, latex
 
 
 # --------------------------------------------------------------------------- bad input

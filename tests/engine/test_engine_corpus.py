@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bptt_core import Corpus, Trainer, display_char
+from bptt_core import Corpus, Trainer
+from bptt_viz.labels import display_char
 
 
 def test_hello():

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from bptt_core import (
-    PARAM_LABELS,
     PARAM_NAMES,
     Params,
     RNNConfig,
@@ -119,7 +118,6 @@ def test_params_helpers():
         b_y=np.array([4.0]),
     )
     assert [n for n, _ in p.items()] == list(PARAM_NAMES)
-    assert set(PARAM_LABELS) == set(PARAM_NAMES)
     flat = np.concatenate([np.arange(6.0), np.arange(9.0), np.arange(3.0), [1, 2, 3], [4]])
     np.testing.assert_array_equal(p.flat(), flat)
     assert p.global_norm() == pytest.approx(np.linalg.norm(flat), rel=1e-15)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bptt_core import PARAM_NAMES, BackwardTrace, Trainer, backward, forward, step_state
+from bptt_core import PARAM_NAMES, BackwardTrace, Trainer, backward, forward
+from bptt_viz.stepper import step_state
 from tests.engine._reference import make_problem, ref_forward, rel_err
 
 CASES = [

@@ -20,11 +20,11 @@ from bptt_core import (
     init_params,
     jacobian_norms,
     make_optimizer,
-    phase_and_time,
     truncation_comparison,
 )
-from bptt_core.notation import get_notation
 from bptt_core.recall import recall_texts, train_recall
+from bptt_viz.notation import get_notation
+from bptt_viz.stepper import phase_and_time
 
 CFG = RNNConfig(2, 3, 2)
 P = init_params(CFG, seed=0)

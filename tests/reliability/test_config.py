@@ -27,7 +27,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page
 
-from bptt_app.training import MAX_UPLOAD_BYTES
+from bptt_app.train_session import MAX_UPLOAD_BYTES
 from tests.browser.conftest import (
     _free_port,
     _health_ok,
@@ -76,7 +76,7 @@ def test_config_file_is_hardened_for_serving():
     assert server.get("enableStaticServing", False) is False
     assert c.get("global", {}).get("developmentMode", False) is False
     assert server.get("maxUploadSize") == MAX_UPLOAD_BYTES / 1_000_000, (
-        "the server's upload limit (MB) and the app's own check (bptt_app.training) disagree"
+        "the server's upload limit (MB) and the app's own check (bptt_app.train_session) disagree"
     )
 
 

@@ -37,7 +37,7 @@ from bptt_app.settings import (
     OUTPUT_LOSS,
     Settings,
 )
-from bptt_app.training import MAX_UPLOAD_BYTES, SESSION_KEY, TrainSession
+from bptt_app.train_session import MAX_UPLOAD_BYTES, SESSION_KEY, TrainSession
 from bptt_core.functions import ACTIVATIONS
 from tests.conftest import assert_no_exception
 from tests.reliability._support import (

@@ -1,4 +1,4 @@
-"""Figure builders of the Truncation page (bptt_core.figures.flow): the figures carry exactly the
+"""Figure builders of the Truncation page (bptt_viz.figures.flow): the figures carry exactly the
 numbers they are given, the truncation band outlines exactly the kept terms, and every label
 speaks the notation passed in."""
 
@@ -25,8 +25,9 @@ from bptt_core import (
     truncation_comparison,
 )
 from bptt_core.clipping import compare_clipping
-from bptt_core.corpus import display_char
-from bptt_core.figures.flow import (
+from bptt_core.recall import RecallRun
+from bptt_core.truncation_cost import RecallGrid, RecallGridResult, TruncationCurves
+from bptt_viz.figures.flow import (
     band_path,
     clipping_figure,
     curves_figure,
@@ -35,9 +36,8 @@ from bptt_core.figures.flow import (
     recall_figure,
     truncation_panels,
 )
-from bptt_core.notation import NOTATIONS
-from bptt_core.recall import RecallRun
-from bptt_core.truncation_cost import RecallGrid, RecallGridResult, TruncationCurves
+from bptt_viz.labels import display_char
+from bptt_viz.notation import NOTATIONS
 from tests.figdata import array
 
 GOODFELLOW, GUO, NG = NOTATIONS["goodfellow"], NOTATIONS["guo"], NOTATIONS["ng"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from bptt_core.figures.style import (
+from bptt_viz.figures.style import (
     DIVERGING,
     FONT,
     GREY,
@@ -25,8 +25,8 @@ from bptt_core.figures.style import (
     svg_rich,
     symmetric_range,
 )
-from bptt_core.notation import Notation
-from bptt_core.stepper import StepState
+from bptt_viz.notation import Notation
+from bptt_viz.stepper import StepState
 
 HIGHLIGHT = OKABE_ITO["vermillion"]
 FORWARD = OKABE_ITO["blue"]
@@ -122,7 +122,7 @@ def unfolded_geometry(
     dh_norm = np.linalg.norm(np.nan_to_num(state.delta_h), axis=1)
     dh_max = float(dh_norm.max()) if dh_norm.max() > 0 else 1.0
     nodes: list[tuple[float, float, str, str, float, float, str]] = [
-        (0, ROW_H, OKABE_ITO["sky"], GREY, 1, 22, f"{n.h('h', 0)} = {fmt_vector(h0)}")
+        (0, ROW_H, OKABE_ITO["sky"], GREY, 1, 22, f"{n.html('h', 0)} = {fmt_vector(h0)}")
     ]
     for s in times:
         i = s - 1
@@ -136,30 +136,30 @@ def unfolded_geometry(
                 edge if (here and fwd) else GREY,
                 width if fwd else 1,
                 26,
-                f"{n.h('x', s)} = one-hot “{esc_in[i]}”",
+                f"{n.html('x', s)} = one-hot “{esc_in[i]}”",
             )
         )
         if visited:
             fill = f"rgba(230,159,0,{0.25 + 0.75 * dh_norm[i] / dh_max:.3f})"
             text = (
-                f"{n.h('h', s)} = {fmt_vector(state.h[i])}<br>"
-                f"{n.h('delta_h', s)} = {fmt_vector(state.delta_h[i])}"
+                f"{n.html('h', s)} = {fmt_vector(state.h[i])}<br>"
+                f"{n.html('delta_h', s)} = {fmt_vector(state.delta_h[i])}"
             )
         elif known:
-            fill, text = OKABE_ITO["sky"], f"{n.h('h', s)} = {fmt_vector(state.h[i])}"
+            fill, text = OKABE_ITO["sky"], f"{n.html('h', s)} = {fmt_vector(state.h[i])}"
         else:
-            fill, text = "#ffffff", f"{n.h('h', s)}: not computed yet"
+            fill, text = "#ffffff", f"{n.html('h', s)}: not computed yet"
         nodes.append((s, ROW_H, fill, edge, width, 30, text))
         if known:
             text = (
-                f"{n.h('y', s)} = {fmt_vector(state.y[i])}<br>target “{esc_out[i]}”"
-                f"<br>{n.h('L_t', s)} = {state.losses[i]:.4f}"
+                f"{n.html('y', s)} = {fmt_vector(state.y[i])}<br>target “{esc_out[i]}”"
+                f"<br>{n.html('L_t', s)} = {state.losses[i]:.4f}"
             )
             if visited:
-                text += f"<br>{n.h('delta_o', s)} = {fmt_vector(state.delta_o[i])}"
+                text += f"<br>{n.html('delta_o', s)} = {fmt_vector(state.delta_o[i])}"
             fill = "rgba(230,159,0,0.6)" if visited else OKABE_ITO["green"]
         else:
-            fill, text = "#ffffff", f"{n.h('y', s)}: not computed yet"
+            fill, text = "#ffffff", f"{n.html('y', s)}: not computed yet"
         nodes.append((s, ROW_Y, fill, edge, width, 26, text))
     labels = tuple(
         [(float(s), ROW_X - 0.42, f"“{esc_in[s - 1]}”") for s in times]
@@ -182,7 +182,7 @@ def unfolded_geometry(
         node_size=cols[5],
         node_hover=cols[6],
         labels=labels,
-        row_labels=(n.h("x"), n.h("h"), n.h("y")),
+        row_labels=(n.html("x"), n.html("h"), n.html("y")),
         band=band,
     )
 
@@ -414,7 +414,7 @@ def unit_network(
             y_in,
             X_H,
             y_h,
-            lambda j, i: f"{n.h('W_xh')}[{j + 1},{i + 1}]: “{ins[i]}” → unit {j + 1}",
+            lambda j, i: f"{n.html('W_xh')}[{j + 1},{i + 1}]: “{ins[i]}” → unit {j + 1}",
         )
         + block(
             W_hh,
@@ -422,7 +422,7 @@ def unit_network(
             y_hp,
             X_H,
             y_h,
-            lambda j, i: f"{n.h('W_hh')}[{j + 1},{i + 1}]: unit {i + 1} at t−1 → unit {j + 1}",
+            lambda j, i: f"{n.html('W_hh')}[{j + 1},{i + 1}]: unit {i + 1} at t−1 → unit {j + 1}",
         )
         + block(
             W_hy,
@@ -430,7 +430,7 @@ def unit_network(
             y_h,
             X_OUT,
             y_out,
-            lambda k, j: f"{n.h('W_hy')}[{k + 1},{j + 1}]: unit {j + 1} → “{outs[k]}”",
+            lambda k, j: f"{n.html('W_hy')}[{k + 1},{j + 1}]: unit {j + 1} → “{outs[k]}”",
         )
     )
     values = np.array([e[4] for e in edges])
@@ -475,10 +475,10 @@ def unit_network(
     node_y = [*y_in, *y_hp, *y_h, *y_out]
     vals = np.concatenate([x, h_prev, h, y])
     hover = (
-        [f"{n.h('x', t)}: “{ins[i]}” = {x[i]:.0f}" for i in range(I)]
-        + [f"{n.h('h', t - 1)} unit {i + 1} = {h_prev[i]:+.4f}" for i in range(H)]
-        + [f"{n.h('h', t)} unit {j + 1} = {h[j]:+.4f}" for j in range(H)]
-        + [f"{n.h('y', t)} “{outs[k]}” = {y[k]:.4f}" for k in range(O)]
+        [f"{n.html('x', t)}: “{ins[i]}” = {x[i]:.0f}" for i in range(I)]
+        + [f"{n.html('h', t - 1)} unit {i + 1} = {h_prev[i]:+.4f}" for i in range(H)]
+        + [f"{n.html('h', t)} unit {j + 1} = {h[j]:+.4f}" for j in range(H)]
+        + [f"{n.html('y', t)} “{outs[k]}” = {y[k]:.4f}" for k in range(O)]
     )
     text = [f"“{c}”" for c in ins] + [""] * (2 * H) + [f"“{c}”" for c in outs]
     traces.append(
@@ -502,10 +502,10 @@ def unit_network(
         )
     )
     annotations = [
-        {"x": X_IN, "y": total + 0.9, "text": n.h("x", t), "showarrow": False},
-        {"x": X_IN, "y": -1.0, "text": n.h("h", t - 1), "showarrow": False},
-        {"x": X_H, "y": total + 0.9, "text": n.h("h", t), "showarrow": False},
-        {"x": X_OUT, "y": total + 0.9, "text": n.h("y", t), "showarrow": False},
+        {"x": X_IN, "y": total + 0.9, "text": n.html("x", t), "showarrow": False},
+        {"x": X_IN, "y": -1.0, "text": n.html("h", t - 1), "showarrow": False},
+        {"x": X_H, "y": total + 0.9, "text": n.html("h", t), "showarrow": False},
+        {"x": X_OUT, "y": total + 0.9, "text": n.html("y", t), "showarrow": False},
     ]
     title = f"Copy t = {t}, unit by unit (edges: {'weights' if showing == 'weights' else 'this copy’s gradient'})"
     layout = base_layout(

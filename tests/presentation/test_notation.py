@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bptt_core.notation import (
+from bptt_viz.notation import (
     DEFAULT_NOTATION,
     NOTATIONS,
     OTHER_KEYS,
@@ -35,40 +35,42 @@ def _strip(html: str) -> str:
 def test_every_notation_defines_every_key(key):
     n = NOTATIONS[key]
     assert n.key == key and n.name and n.source
-    for form in ("tex", "html"):
+    for form in ("tex_forms", "html_forms"):
         table = getattr(n, form)
         missing = [k for k in ALL_KEYS if k not in table or not table[k].strip()]
         assert not missing, f"{key}.{form} lacks {missing}"
     for k in TIMED_KEYS:
-        assert "{t}" in n.tex[k] and "{t}" in n.html[k], f"{key}: {k} must be time-indexed"
-        assert n.t(k, 3) == "{" + n.tex[k].replace("{t}", "3") + "}", f"{key}: {k} template"
-        assert n.h(k) == n.html[k].replace("{t}", "t")
-        assert n.h(k, 7) == n.html[k].replace("{t}", "7")
+        assert "{t}" in n.tex_forms[k] and "{t}" in n.html_forms[k], (
+            f"{key}: {k} must be time-indexed"
+        )
+        assert n.tex(k, 3) == "{" + n.tex_forms[k].replace("{t}", "3") + "}", f"{key}: {k} template"
+        assert n.html(k) == n.html_forms[k].replace("{t}", "t")
+        assert n.html(k, 7) == n.html_forms[k].replace("{t}", "7")
     for k in (*PARAM_KEYS, *OTHER_KEYS):
-        assert "{t}" not in n.tex[k], f"{key}: {k} is not time-indexed"
+        assert "{t}" not in n.tex_forms[k], f"{key}: {k} is not time-indexed"
     assert set(NOTATIONS) == set(TABLE)
 
 
 @pytest.mark.parametrize(("key", "names"), list(TABLE.items()))
 def test_weight_names_follow_the_design_table(key, names):
     n = get_notation(key)
-    got = tuple(_strip(n.h(k)) for k in ("W_xh", "W_hh", "W_hy"))
+    got = tuple(_strip(n.html(k)) for k in ("W_xh", "W_hh", "W_hy"))
     assert got == names, f"{key}: {got} ≠ {names}"
 
 
 def test_goodfellow_and_guo_swap_letters():
     """Goodfellow's U, W, V are Guo's V, U, W: the same letter names different matrices."""
     g, j = get_notation("goodfellow"), get_notation("guo")
-    assert (g.tex["W_xh"], g.tex["W_hh"], g.tex["W_hy"]) == ("U", "W", "V")
-    assert (j.tex["W_xh"], j.tex["W_hh"], j.tex["W_hy"]) == ("V", "U", "W")
-    assert g.t("W_hh") == j.t("W_hy") == "{W}"  # one brace group, safe before a superscript
-    assert (g.tex["b_h"], g.tex["b_y"]) == ("b", "c")
-    assert "s(" in j.tex["h"] and j.tex["L"] == "C"
-    assert "δ" in j.h("delta_h") and j.h("delta_h").startswith("−"), (
+    assert (g.tex_forms["W_xh"], g.tex_forms["W_hh"], g.tex_forms["W_hy"]) == ("U", "W", "V")
+    assert (j.tex_forms["W_xh"], j.tex_forms["W_hh"], j.tex_forms["W_hy"]) == ("V", "U", "W")
+    assert g.tex("W_hh") == j.tex("W_hy") == "{W}"  # one brace group, safe before a superscript
+    assert (g.tex_forms["b_h"], g.tex_forms["b_y"]) == ("b", "c")
+    assert "s(" in j.tex_forms["h"] and j.tex_forms["L"] == "C"
+    assert "δ" in j.html("delta_h") and j.html("delta_h").startswith("−"), (
         "Guo's δ is the negative gradient"
     )
-    assert g.t("h", 2) == "{h^{(2)}}"
-    assert get_notation("ng").h("h", 1) == "a(1)", "the hello notes call the hidden state a(t)"
+    assert g.tex("h", 2) == "{h^{(2)}}"
+    assert get_notation("ng").html("h", 1) == "a(1)", "the hello notes call the hidden state a(t)"
 
 
 def test_default_and_unknown():

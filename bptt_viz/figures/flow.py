@@ -16,8 +16,11 @@ import numpy as np
 import plotly.graph_objects as go
 
 from bptt_core.clipping import ClippingComparison
-from bptt_core.figures.heatmaps import time_labels
-from bptt_core.figures.style import (
+from bptt_core.flow import TruncationComparison
+from bptt_core.model import PARAM_NAMES
+from bptt_core.truncation_cost import RecallGridResult, TruncationCurves
+from bptt_viz.figures.heatmaps import time_labels
+from bptt_viz.figures.style import (
     GREY,
     LIGHT_GREY,
     OKABE_ITO,
@@ -25,10 +28,8 @@ from bptt_core.figures.style import (
     base_layout,
     legend_below,
 )
-from bptt_core.flow import TruncationComparison
-from bptt_core.model import PARAM_NAMES
-from bptt_core.notation import Notation
-from bptt_core.truncation_cost import RecallGridResult, TruncationCurves, truncation_label
+from bptt_viz.labels import truncation_label
+from bptt_viz.notation import Notation
 
 PARAM_COLOURS = {
     "W_xh": OKABE_ITO["blue"],
@@ -47,7 +48,7 @@ MAX_SCATTER_POINTS = 2_000
 
 def param_label(n: Notation, name: str) -> str:
     """HTML name of a parameter column of a TruncationComparison ("all" is θ)."""
-    return "all of θ" if name == "all" else n.h(name)
+    return "all of θ" if name == "all" else n.html(name)
 
 
 def _tick_step(T: int) -> int:
@@ -138,7 +139,7 @@ def flow_map(
     kept = np.where(dist < kk, "kept", "dropped")
     text = np.vectorize(lambda v: "—" if not np.isfinite(v) else f"{v:.3e}")(flow)
     custom = np.dstack([dist, text, kept])
-    L_t, a_s = n.h("L_t", "t"), n.h("a", "τ")
+    L_t, a_s = n.html("L_t", "t"), n.html("a", "τ")
     ins = [html.escape(c, quote=False) for c in input_chars]  # user text: no markup
     outs = [html.escape(c, quote=False) for c in target_chars]
     xt = [f"{s + 1} {c}" for s, c in enumerate(ins)]
@@ -254,8 +255,8 @@ def jacobian_distance(
     bound = np.asarray(bound, dtype=float)
     d = t - s
     ok = np.isfinite(values) & (values > 0)
-    h_t, h_s = n.h("h", "t"), n.h("h", "τ")
-    W = n.h("W_hh")
+    h_t, h_s = n.html("h", "t"), n.html("h", "τ")
+    W = n.html("W_hh")
     traces: list[dict] = [
         dict(
             type="scatter",
@@ -494,7 +495,7 @@ def clipping_figure(comparison: ClippingComparison, n: Notation, height: int = 4
     totals = np.array([comparison.norm, comparison.norm_after_norm, comparison.norm_after_value])
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = norms / np.where(totals > 0, totals, 1.0)[:, None]
-    labels = [n.h(p) for p in PARAM_NAMES]
+    labels = [n.html(p) for p in PARAM_NAMES]
     series = (
         ("unclipped g", GREY, shares[0]),
         (f"norm-clipped (‖g‖ ≤ {c:.3g})", OKABE_ITO["blue"], shares[1]),

@@ -7,22 +7,23 @@ import re
 import numpy as np
 import pytest
 
-from bptt_core import Corpus, RNNConfig, backward, forward, init_params, step_state
-from bptt_core.equations import backward_equations, forward_equations, vec
-from bptt_core.figures.heatmaps import (
+from bptt_core import Corpus, RNNConfig, backward, forward, init_params
+from bptt_viz.equations import backward_equations, forward_equations, vec
+from bptt_viz.figures.heatmaps import (
     diverging_colours,
     matrix_pairs,
     time_heatmap,
     time_heatmap_svg,
     time_labels,
 )
-from bptt_core.figures.network import (
+from bptt_viz.figures.network import (
     unfolded_geometry,
     unfolded_network,
     unfolded_network_svg,
     unit_network,
 )
-from bptt_core.notation import NOTATIONS, get_notation
+from bptt_viz.notation import NOTATIONS, get_notation
+from bptt_viz.stepper import step_state
 from tests.figdata import array
 
 
@@ -145,7 +146,7 @@ def test_equations_substitute_the_trace_numbers(key):
     joined = "\n".join(lines)
     assert f"{f.losses[1]:.4f}" in joined, f"{key}: L(2)"
     assert vec(f.h[1]) in joined, f"{key}: h(2)"
-    assert n.t("W_hh") in joined
+    assert n.tex("W_hh") in joined
     lines = backward_equations(n, cfg, f, b, 2)
     joined = "\n".join(lines)
     assert vec(b.delta_h[1]) in joined, f"{key}: delta_h(2)"

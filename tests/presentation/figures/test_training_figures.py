@@ -1,4 +1,4 @@
-"""Figure builders of "Train live" (bptt_core.figures.training): every figure carries exactly the
+"""Figure builders of "Train live" (bptt_viz.figures.train_charts): every figure carries exactly the
 numbers it is given, marks what it claims to mark, speaks the notation it is handed, and is a
 valid Plotly figure (each is rebuilt here with Plotly's validation switched on)."""
 
@@ -10,10 +10,10 @@ import numpy as np
 import plotly.io as pio
 import pytest
 
-import bptt_core.figures.training as F
+import bptt_viz.figures.train_charts as F
 from bptt_core import Trainer
-from bptt_core.corpus import display_char
-from bptt_core.notation import NOTATIONS
+from bptt_viz.labels import display_char
+from bptt_viz.notation import NOTATIONS
 from tests.figdata import array
 
 
@@ -118,9 +118,9 @@ def test_weight_heatmaps_show_the_matrices_in_the_notation(trained, key):
     chars = list("helo")
     fig = F.weight_heatmaps(
         [
-            (n.h("W_xh"), p.W_xh, units, chars),
-            (n.h("W_hh"), p.W_hh, units, units),
-            (n.h("W_hy"), p.W_hy, chars, units),
+            (n.html("W_xh"), p.W_xh, units, chars),
+            (n.html("W_hh"), p.W_hh, units, units),
+            (n.html("W_hy"), p.W_hy, chars, units),
         ],
         roles=["input → hidden", "hidden → hidden", "hidden → output"],
     )
@@ -130,8 +130,8 @@ def test_weight_heatmaps_show_the_matrices_in_the_notation(trained, key):
     assert fig.layout.coloraxis.cmax == pytest.approx(zmax)
     assert fig.layout.coloraxis.cmin == pytest.approx(-zmax)
     notes = [a.text for a in fig.layout.annotations]
-    assert notes[0].startswith(f"<b>{n.h('W_xh')}</b> (8×4)") and "input → hidden" in notes[0]
-    assert notes[2].startswith(f"<b>{n.h('W_hy')}</b> (4×8)")
+    assert notes[0].startswith(f"<b>{n.html('W_xh')}</b> (8×4)") and "input → hidden" in notes[0]
+    assert notes[2].startswith(f"<b>{n.html('W_hy')}</b> (4×8)")
     pio.to_json(fig)
 
 

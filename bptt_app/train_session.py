@@ -19,12 +19,14 @@ from itertools import pairwise
 import numpy as np
 
 from bptt_app.settings import MAX_TEXT_CHARS, Settings
-from bptt_core.checkpoint import checkpoint_bytes, differences, load_checkpoint
-from bptt_core.corpus import display_char
-from bptt_core.live import DEFAULT_MAX_HISTORY, LiveTrainer, chance_loss, exploded
+from bptt_core.checkpoint import checkpoint_bytes, load_checkpoint
+from bptt_core.health import chance_loss, exploded
+from bptt_core.history import DEFAULT_MAX_HISTORY, LiveTrainer
 from bptt_core.model import Params
-from bptt_core.notation import Notation
 from bptt_core.trainer import StepResult, TrainingConfig
+from bptt_viz.labels import display_char
+from bptt_viz.messages import checkpoint_differences
+from bptt_viz.notation import Notation
 
 SESSION_KEY = "train_session"
 MAX_UPLOAD_BYTES = 1_000_000  # the server refuses more (.streamlit/config.toml maxUploadSize)
@@ -187,7 +189,7 @@ class TrainSession:
     def sync(self, settings: Settings, notation: Notation | None = None) -> Notice | None:
         """Follow the sidebar. A new text or architecture restarts training (with a warning);
         other hyperparameters apply to the running training (with an info line)."""
-        eta = notation.p("eta") if notation is not None else "η"
+        eta = notation.plain("eta") if notation is not None else "η"
         config = settings.training()
         if settings.text != self.text:
             self.text = settings.text
@@ -320,7 +322,7 @@ class TrainSession:
         except ValueError as exc:
             return Notice("error", f"“{shown}” cannot be loaded. {exc} {keep}")
         tr = self.trainer
-        problems = differences(checkpoint, tr.config, tr.corpus.vocab)
+        problems = checkpoint_differences(checkpoint, tr.config, tr.corpus.vocab)
         if problems:
             c = checkpoint.config
             return Notice(

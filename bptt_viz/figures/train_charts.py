@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from bptt_core.figures.style import DIVERGING, GREY, OKABE_ITO, SEQUENTIAL, base_layout
+from bptt_viz.figures.style import DIVERGING, GREY, OKABE_ITO, SEQUENTIAL, base_layout
 
 LOSS_COLOR = OKABE_ITO["blue"]
 RAW_COLOR = OKABE_ITO["sky"]

@@ -23,24 +23,24 @@ class Notation:
     key: str  # short identifier used in URLs
     name: str  # what the selector shows
     source: str  # which note it comes from
-    tex: dict[str, str] = field(hash=False)  # engine name → LaTeX (templates with {t})
-    html: dict[str, str] = field(hash=False)  # engine name → HTML (templates with {t})
+    tex_forms: dict[str, str] = field(hash=False)  # engine name → LaTeX (templates with {t})
+    html_forms: dict[str, str] = field(hash=False)  # engine name → HTML (templates with {t})
     remarks: tuple[str, ...] = ()  # what a reader of that note must know
 
-    def t(self, key: str, t: int | str | None = None) -> str:
+    def tex(self, key: str, t: int | str | None = None) -> str:
         """LaTeX for ``key``; time-indexed keys take ``t`` (default the letter t). The result is
         one brace group, so a superscript can follow it (``{h^{(2)}}^{\\top}``)."""
-        template = self.tex[key]
+        template = self.tex_forms[key]
         return "{" + template.replace("{t}", str("t" if t is None else t)) + "}"
 
-    def h(self, key: str, t: int | str | None = None) -> str:
+    def html(self, key: str, t: int | str | None = None) -> str:
         """HTML (for Plotly) for ``key``; time-indexed keys take ``t``."""
-        template = self.html[key]
+        template = self.html_forms[key]
         return template.replace("{t}", str("t" if t is None else t))
 
-    def p(self, key: str, t: int | str | None = None) -> str:
+    def plain(self, key: str, t: int | str | None = None) -> str:
         """Plain text for ``key`` (tables, file names): <sub>x</sub> → _x, <sup>x</sup> → ^x."""
-        text = self.h(key, t)
+        text = self.html(key, t)
         for tag, mark in (("sub", "_"), ("sup", "^")):
             text = text.replace(f"<{tag}>", mark).replace(f"</{tag}>", "")
         return text
@@ -51,14 +51,14 @@ GOODFELLOW = Notation(
     key="goodfellow",
     name="Goodfellow et al. (U, W, V)",
     source="Deep Learning §10.2.2 (seed 001)",
-    tex={
+    tex_forms={
         "W_xh": "U", "W_hh": "W", "W_hy": "V", "b_h": "b", "b_y": "c",
         "x": "x^{({t})}", "a": "a^{({t})}", "h": "h^{({t})}", "o": "o^{({t})}",
         "y": r"\hat{y}^{({t})}", "d": "y^{({t})}",
         "delta_h": r"\nabla_{a^{({t})}}L", "delta_o": r"\nabla_{o^{({t})}}L",
         "L_t": "L^{({t})}", "L": "L", "eta": r"\epsilon", "f": r"\tanh", "g": r"\operatorname{softmax}",
     },
-    html={
+    html_forms={
         "W_xh": "U", "W_hh": "W", "W_hy": "V", "b_h": "b", "b_y": "c",
         "x": "x<sup>({t})</sup>", "a": "a<sup>({t})</sup>", "h": "h<sup>({t})</sup>",
         "o": "o<sup>({t})</sup>", "y": "ŷ<sup>({t})</sup>", "d": "y<sup>({t})</sup>",
@@ -75,14 +75,14 @@ GUO = Notation(
     key="guo",
     name="Guo / Mikolov (V, U, W)",
     source="Jiang Guo, BackPropagation Through Time (seed 002)",
-    tex={
+    tex_forms={
         "W_xh": "V", "W_hh": "U", "W_hy": "W", "b_h": "b_j", "b_y": "b_k",
         "x": "x({t})", "a": r"\mathrm{net}_j({t})", "h": "s({t})", "o": r"\mathrm{net}_k({t})",
         "y": "y({t})", "d": "d({t})",
         "delta_h": r"-\delta_j({t})", "delta_o": r"-\delta_k({t})",
         "L_t": "C({t})", "L": "C", "eta": r"\eta", "f": "f", "g": "g",
     },
-    html={
+    html_forms={
         "W_xh": "V", "W_hh": "U", "W_hy": "W", "b_h": "b<sub>j</sub>", "b_y": "b<sub>k</sub>",
         "x": "x({t})", "a": "net<sub>j</sub>({t})", "h": "s({t})", "o": "net<sub>k</sub>({t})",
         "y": "y({t})", "d": "d({t})",
@@ -101,7 +101,7 @@ NG = Notation(
     key="ng",
     name='"hello" notes / Ng (W_ax, W_aa, W_ya)',
     source='handwritten "hello" notes (seed 003), Andrew Ng\'s course',
-    tex={
+    tex_forms={
         "W_xh": "W_{ax}", "W_hh": "W_{aa}", "W_hy": "W_{ya}", "b_h": "b_a", "b_y": "b_y",
         "x": "x({t})", "a": r"\mathrm{net}_a({t})", "h": "a({t})", "o": r"\mathrm{net}_y({t})",
         "y": "y({t})", "d": r"\hat{y}({t})",
@@ -109,7 +109,7 @@ NG = Notation(
         "delta_o": r"\frac{\partial L}{\partial \mathrm{net}_y({t})}",
         "L_t": "L({t})", "L": "L", "eta": r"\eta", "f": r"\tanh", "g": r"\operatorname{softmax}",
     },
-    html={
+    html_forms={
         "W_xh": "W<sub>ax</sub>", "W_hh": "W<sub>aa</sub>", "W_hy": "W<sub>ya</sub>",
         "b_h": "b<sub>a</sub>", "b_y": "b<sub>y</sub>",
         "x": "x({t})", "a": "net<sub>a</sub>({t})", "h": "a({t})", "o": "net<sub>y</sub>({t})",
@@ -129,7 +129,7 @@ MINCHAR = Notation(
     key="minchar",
     name="min-char-rnn (Wxh, Whh, Why)",
     source="Karpathy's min-char-rnn.py",
-    tex={
+    tex_forms={
         "W_xh": r"\mathtt{Wxh}", "W_hh": r"\mathtt{Whh}", "W_hy": r"\mathtt{Why}",
         "b_h": r"\mathtt{bh}", "b_y": r"\mathtt{by}",
         "x": r"\mathtt{xs}[{t}]", "a": r"\mathtt{hraw}[{t}]", "h": r"\mathtt{hs}[{t}]",
@@ -138,7 +138,7 @@ MINCHAR = Notation(
         "L_t": r"\mathtt{loss}[{t}]", "L": r"\mathtt{loss}", "eta": r"\mathtt{learning\_rate}",
         "f": r"\tanh", "g": r"\operatorname{softmax}",
     },
-    html={
+    html_forms={
         "W_xh": "Wxh", "W_hh": "Whh", "W_hy": "Why", "b_h": "bh", "b_y": "by",
         "x": "xs[{t}]", "a": "hraw[{t}]", "h": "hs[{t}]", "o": "ys[{t}]", "y": "ps[{t}]",
         "d": "targets[{t}]", "delta_h": "dhraw[{t}]", "delta_o": "dy[{t}]",
@@ -155,7 +155,7 @@ LEVELS = Notation(
     key="levels",
     name="levels (W^r, V, W^{r+1})",
     source="the layered derivation (seed 000)",
-    tex={
+    tex_forms={
         "W_xh": "W^{r}", "W_hh": "V", "W_hy": "W^{r+1}", "b_h": "b^{r}", "b_y": "b^{r+1}",
         "x": "X^{r-1}({t})", "a": "U^{r}({t})", "h": "X^{r}({t})", "o": "U^{r+1}({t})",
         "y": "X^{r+1}({t})", "d": "d({t})",
@@ -163,7 +163,7 @@ LEVELS = Notation(
         "delta_o": r"\frac{\partial e}{\partial U^{r+1}({t})}",
         "L_t": "e({t})", "L": "e", "eta": r"\alpha", "f": "f^{r}", "g": "f^{r+1}",
     },
-    html={
+    html_forms={
         "W_xh": "W<sup>r</sup>", "W_hh": "V", "W_hy": "W<sup>r+1</sup>",
         "b_h": "b<sup>r</sup>", "b_y": "b<sup>r+1</sup>",
         "x": "X<sup>r−1</sup>({t})", "a": "U<sup>r</sup>({t})", "h": "X<sup>r</sup>({t})",

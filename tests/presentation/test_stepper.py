@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bptt_core import PARAM_NAMES, backward, forward, num_steps, phase_and_time, step_state
-from bptt_core.stepper import clamp_index
+from bptt_core import PARAM_NAMES, backward, forward
+from bptt_viz.stepper import clamp_index, num_steps, phase_and_time, step_state
 from tests.engine._reference import make_problem, rel_err
 
 

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from bptt_core.figures.style import DIVERGING, FONT, MID_GREY, OKABE_ITO, base_layout
-from bptt_core.figures.style import svg_rich as _svg_rich
+from bptt_viz.figures.style import DIVERGING, FONT, MID_GREY, OKABE_ITO, base_layout
+from bptt_viz.figures.style import svg_rich as _svg_rich
 
 
 def time_labels(input_chars: Sequence[str], target_chars: Sequence[str]) -> list[str]:

@@ -18,12 +18,13 @@ from bptt_app.flow_cache import (
     jacobian_steps,
     learning_board,
 )
+from bptt_app.navigation import require_shell
 from bptt_app.settings import FLOW_MAX_T, settings_problems, text_problems
 from bptt_app.state import current_settings, show_problems
-from bptt_app.ui import m, md_text
+from bptt_app.ui import inline_math, md_text
 from bptt_core.clipping import ClippingDemo
-from bptt_core.corpus import display_char
-from bptt_core.figures.flow import (
+from bptt_core.model import PARAM_NAMES
+from bptt_viz.figures.flow import (
     clipping_figure,
     curves_figure,
     flow_map,
@@ -31,8 +32,9 @@ from bptt_core.figures.flow import (
     recall_figure,
     truncation_panels,
 )
-from bptt_core.model import PARAM_NAMES
-from bptt_core.truncation_cost import truncation_label
+from bptt_viz.labels import display_char, truncation_label
+
+require_shell()
 
 CHART = {"displayModeBar": False}
 K_SLIDER = "trunc_k"  # the page's copy of the sidebar's truncation (widget key "k")
@@ -47,22 +49,28 @@ EXPERIMENT_LABELS = {
 }
 TOP = r"^{\top}"
 TAU = r"\tau"  # copy time (s would clash with Guo's hidden state s(t))
-FPRIME = m("f'")
-NORM_G = m(r"\lVert g\rVert")
-NORM_G_GT_C = m(r"\lVert g\rVert > c")
-REL_ERR = m(r"\lVert g_k - g\rVert / \lVert g\rVert")
-GAMMA_DEF = m(r"\gamma = \max|f'|")
-SIGMA = m(r"\sigma_{\max}")
-INV_GAMMA = m(r"1/\gamma")
-F_SAT = m(r"f' \approx 0")
+FPRIME = inline_math("f'")
+NORM_G = inline_math(r"\lVert g\rVert")
+NORM_G_GT_C = inline_math(r"\lVert g\rVert > c")
+REL_ERR = inline_math(r"\lVert g_k - g\rVert / \lVert g\rVert")
+GAMMA_DEF = inline_math(r"\gamma = \max|f'|")
+SIGMA = inline_math(r"\sigma_{\max}")
+INV_GAMMA = inline_math(r"1/\gamma")
+F_SAT = inline_math(r"f' \approx 0")
 
 s = current_settings()
 n = s.notation_obj
-W, L_t, a_s, h_t, h_s = n.t("W_hh"), n.t("L_t", "t"), n.t("a", TAU), n.t("h", "t"), n.t("h", TAU)
-W_p = md_text(n.p("W_hh"))
-h_tau, h_tau_prev = n.t("h", TAU), n.t("h", TAU + "-1")
-GS_W = m(r"\gamma\,\sigma_{\max}(" + W + ")")
-SIGMA_W_LT = m(r"\sigma_{\max}(" + W + r") < 1/\gamma")
+W, L_t, a_s, h_t, h_s = (
+    n.tex("W_hh"),
+    n.tex("L_t", "t"),
+    n.tex("a", TAU),
+    n.tex("h", "t"),
+    n.tex("h", TAU),
+)
+W_p = md_text(n.plain("W_hh"))
+h_tau, h_tau_prev = n.tex("h", TAU), n.tex("h", TAU + "-1")
+GS_W = inline_math(r"\gamma\,\sigma_{\max}(" + W + ")")
+SIGMA_W_LT = inline_math(r"\sigma_{\max}(" + W + r") < 1/\gamma")
 
 
 def frac(num: str, den: str) -> str:
@@ -71,8 +79,8 @@ def frac(num: str, den: str) -> str:
 
 st.title("Truncation & vanishing gradients")
 st.markdown(
-    f"The backward pass sends the error of every loss {m(L_t)} back through the unfolded copies "
-    f"t, t − 1, …, 1. Each step back multiplies it by the recurrent weights {m(W)} and the "
+    f"The backward pass sends the error of every loss {inline_math(L_t)} back through the unfolded copies "
+    f"t, t − 1, …, 1. Each step back multiplies it by the recurrent weights {inline_math(W)} and the "
     f"slope {FPRIME} of the activation, so it shrinks (or grows) step after step. This page "
     "measures how far the error of the sidebar's network really travels, what a truncation "
     "**k** throws away, and what that costs when learning."
@@ -143,7 +151,7 @@ with st.container(border=True):
     base = data.gamma * data.sigma
     with c_rho:
         st.caption(
-            f"The sidebar's {m(W)} had ρ = {data.initial_radius:.3f}; this page rescales it. "
+            f"The sidebar's {inline_math(W)} had ρ = {data.initial_radius:.3f}; this page rescales it. "
             "Everything but the learning experiment (section 5) uses the rescaled network."
         )
     c1, c2, c3, c4, c5 = st.columns([1, 1, 1, 1, 2.4])
@@ -195,22 +203,22 @@ with left:
     )
 with right:
     st.markdown(
-        f"Row t is the loss {m(L_t)} (predicting the character after input t); column τ is "
-        f"unfolded copy τ. Each cell is the size of {m(frac(L_t, a_s))}: how much of that one "
-        f"loss's error arrives at copy τ. The gradient of {m(W)} is the sum of all these "
+        f"Row t is the loss {inline_math(L_t)} (predicting the character after input t); column τ is "
+        f"unfolded copy τ. Each cell is the size of {inline_math(frac(L_t, a_s))}: how much of that one "
+        f"loss's error arrives at copy τ. The gradient of {inline_math(W)} is the sum of all these "
         "terms, each times the state the copy started from:"
     )
     st.latex(
-        frac(n.t("L"), W)
+        frac(n.tex("L"), W)
         + r" = \sum_{t=1}^{T}\sum_{\tau=1}^{t} "
         + frac(L_t, a_s)
-        + n.t("h", TAU + "-1")
+        + n.tex("h", TAU + "-1")
         + TOP
     )
     st.markdown(
         "— the double sum of the “hello” notes, drawn term by term. Truncation keeps only the "
         "terms inside the orange band, "
-        + m(r"t - k < \tau \le t")
+        + inline_math(r"t - k < \tau \le t")
         + ": k = 1 keeps the diagonal, k = T everything."
     )
     dist = np.subtract.outer(np.arange(T), np.arange(T))
@@ -223,14 +231,14 @@ with right:
         change = first / own
         trend = f"shrank to {change:.3g} of its size" if change < 1 else f"grew {change:.3g}-fold"
         last_row = (
-            f"The last loss, {m(n.t('L_t', T))}, has error {own:.3g} at its own copy and "
+            f"The last loss, {inline_math(n.tex('L_t', T))}, has error {own:.3g} at its own copy and "
             f"{first:.3g} at copy 1: over {T - 1} steps back it {trend}. "
         )
     else:
         last_row = ""
     st.markdown(
         "**What to notice:** each step back multiplies the error by the Jacobian "
-        f"{m(frac(h_tau, h_tau_prev))}, so along a row the colour changes "
+        f"{inline_math(frac(h_tau, h_tau_prev))}, so along a row the colour changes "
         "steadily away from the diagonal — darker when it vanishes, brighter when it "
         "explodes (log scale: a colour step is a factor of 10). "
         + last_row
@@ -254,35 +262,40 @@ table = pd.DataFrame(
         "cosine": comp.cosine[k_row],
         "share dropped": comp.dropped_share[k_row],
     },
-    index=[("all of θ" if nm == "all" else n.p(nm)) for nm in names],
+    index=[("all of θ" if nm == "all" else n.plain(nm)) for nm in names],
 )
 worst = max(PARAM_NAMES, key=lambda nm: comp.rel_error[k_row, names.index(nm)])
 t_left, t_right = st.columns([1.25, 1], gap="large")
 with t_left:
     st.markdown(
-        f"For every k from 1 to T the truncated gradient {m('g_k')} (only the terms in the "
-        f"band) is compared with the full one {m('g')}, per parameter: the **relative error** "
+        f"For every k from 1 to T the truncated gradient {inline_math('g_k')} (only the terms in the "
+        f"band) is compared with the full one {inline_math('g')}, per parameter: the **relative error** "
         f"{REL_ERR}, the **cosine** between them (1 = the "
         "same direction) and the **share of the gradient mass** in the dropped terms "
         f"(the terms carried over t − τ ≥ k steps). The dashed line is the current k."
     )
-    W_HY_GRAD = m(
-        frac(n.t("L"), n.t("W_hy")) + r" = \sum_t " + n.t("delta_o") + r"\," + n.t("h") + TOP
+    W_HY_GRAD = inline_math(
+        frac(n.tex("L"), n.tex("W_hy"))
+        + r" = \sum_t "
+        + n.tex("delta_o")
+        + r"\,"
+        + n.tex("h")
+        + TOP
     )
     st.markdown(
-        f"**What to notice:** the weights that feed the pre-activation {m(a_s)} "
-        f"({m(W)}, {m(n.t('W_xh'))} and {m(n.t('b_h'))}) lose the dropped terms. "
-        f"{m(n.t('W_hy'))} and {m(n.t('b_y'))} lose nothing for any k: their gradient "
+        f"**What to notice:** the weights that feed the pre-activation {inline_math(a_s)} "
+        f"({inline_math(W)}, {inline_math(n.tex('W_xh'))} and {inline_math(n.tex('b_h'))}) lose the dropped terms. "
+        f"{inline_math(n.tex('W_hy'))} and {inline_math(n.tex('b_y'))} lose nothing for any k: their gradient "
         f"{W_HY_GRAD} "
         "is made of terms computed at the copy where each loss is paid; it never crosses a "
-        f"recurrent edge, so there is nothing to cut. ({m(W)}'s term at copy 1 is zero as "
-        f"well: it multiplies {m(n.t('h', 0))} = 0.)"
+        f"recurrent edge, so there is nothing to cut. ({inline_math(W)}'s term at copy 1 is zero as "
+        f"well: it multiplies {inline_math(n.tex('h', 0))} = 0.)"
     )
 with t_right:
     if k_used is None:
         st.markdown("**At full BPTT** nothing is dropped: move k to compare.")
     else:
-        st.markdown(f"**At k = {k_used}** (most affected: {m(n.t(worst))})")
+        st.markdown(f"**At k = {k_used}** (most affected: {inline_math(n.tex(worst))})")
     st.dataframe(table.style.format("{:.4f}"), key="trunc_table", width="stretch")
 
 # --------------------------------------------------------------------------- 3. vanishing/exploding
@@ -309,7 +322,7 @@ with j_right:
     st.latex(
         frac(h_t, h_s)
         + r" = \prod_{m=\tau+1}^{t} \operatorname{diag}\!\big(f'("
-        + n.t("a", "m")
+        + n.tex("a", "m")
         + r")\big)\,"
         + W
     )
@@ -359,10 +372,10 @@ else:
     c_left, c_right = st.columns([1.25, 1], gap="large")
     with c_left:
         st.markdown(
-            f"Two ways to tame a large gradient {m('g')}, both with a threshold {m('c')}. "
+            f"Two ways to tame a large gradient {inline_math('g')}, both with a threshold {inline_math('c')}. "
             f"**Norm clipping** (Pascanu et al. 2013) rescales the whole vector when "
             f"{NORM_G_GT_C}: a shorter step in the *same direction*. **Value "
-            f"clipping** (min-char-rnn) clamps every entry to {m('[-c, c]')}: the big entries "
+            f"clipping** (min-char-rnn) clamps every entry to {inline_math('[-c, c]')}: the big entries "
             "shrink, the small ones do not, so the step points *somewhere else*."
         )
         notes = []
@@ -370,7 +383,7 @@ else:
             notes.append(
                 f"at ρ = {demo.requested_radius:.2f} the gradient ({NORM_G} ≤ "
                 f"{demo.requested_threshold:g}) needs no clipping, so this uses "
-                f"{m(W)} rescaled to ρ = {demo.radius:g}"
+                f"{inline_math(W)} rescaled to ρ = {demo.radius:g}"
             )
         if demo.threshold_lowered:
             notes.append(
@@ -531,9 +544,9 @@ def learning_section() -> None:
             "per character "
             + ", ".join(f"{lab}: {np.nanmedian(final[i]):.4f}" for i, lab in enumerate(labels))
             + " (median of the seeds). To predict after the second “l” it needs the character "
-            f"before, and that is already in {m(n.t('h', 't-1'))}: the forward pass carries it, "
+            f"before, and that is already in {inline_math(n.tex('h', 't-1'))}: the forward pass carries it, "
             "whatever the truncated gradient asked for. With k = 1 the gradient of "
-            f"{m(W)} still learns how to *use* {m(n.t('h', 't-1'))}; what it cannot do is "
+            f"{inline_math(W)} still learns how to *use* {inline_math(n.tex('h', 't-1'))}; what it cannot do is "
             "teach earlier copies to *store* something for later — which is exactly what the "
             "recall task needs."
         )

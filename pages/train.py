@@ -18,18 +18,22 @@ import time
 import numpy as np
 import streamlit as st
 
-from bptt_app import training
+from bptt_app import train_session as training
+from bptt_app.navigation import require_shell
 from bptt_app.settings import MAX_TEXT_CHARS, settings_problems, text_problems
 from bptt_app.state import current_settings, show_problems
-from bptt_app.ui import m, md_char, md_text
-from bptt_core.corpus import display_char
-from bptt_core.figures.training import (
+from bptt_app.ui import inline_math, md_char, md_text
+from bptt_core.health import EXPLODED_FACTOR
+from bptt_viz.figures.train_charts import (
     grad_norm_curve,
     loss_curve,
     prediction_heatmap,
     weight_heatmaps,
 )
-from bptt_core.live import EXPLODED_FACTOR, downsample, smooth
+from bptt_viz.labels import display_char
+from bptt_viz.series import downsample, smooth
+
+require_shell()
 
 PER_TICK = [1, 2, 5, 10, 25, 100]  # updates per refresh (frame)
 RATES = [5, 10, 20, 30]  # refreshes (frames) per second
@@ -44,17 +48,18 @@ WEIGHTS_NOW, WEIGHTS_CHANGE = "weights now", "change since the start"
 s = current_settings()
 n = s.notation_obj
 SUM_T = r"\sum_t "
-LOSS_SUM = n.t("L") + "=" + SUM_T + n.t("L_t")
+LOSS_SUM = n.tex("L") + "=" + SUM_T + n.tex("L_t")
 
 st.title("Train live")
 st.markdown(
     "Here the network **learns** the training text. Each **update** runs one BPTT pass — forward "
-    f"through the text, computing every {m(n.t('h'))} and {m(n.t('y'))}, then backward, summing "
+    f"through the text, computing every {inline_math(n.tex('h'))} and {inline_math(n.tex('y'))}, then backward, summing "
     "each weight's gradient over the unfolded copies — and moves every weight a small step "
-    f"against its gradient ({m(n.t('eta'))} sets the size of the step). Press **Play** and watch "
+    f"against its gradient ({inline_math(n.tex('eta'))} sets the size of the step). Press **Play** and watch "
     "the loss fall, the predictions sharpen and the weights take shape. Every setting in the "
     "sidebar applies."
 )
+
 
 if show_problems(text_problems(s.text) + settings_problems(s)):
     st.caption(
@@ -129,7 +134,7 @@ def _explain_trouble() -> None:
     if trouble is None:
         return
     cfg = tr.settings
-    eta = n.p("eta")
+    eta = n.plain("eta")
     advice = []
     if cfg.learning_rate > 0.1:
         advice.append(f"lower the learning rate {eta} (now {cfg.learning_rate:g}; try 0.05)")
@@ -191,7 +196,7 @@ with left:
         help="A log axis shows the progress from 5 down to 0.001 as evenly as from 5 to 1.",
     )
     st.caption(
-        f"The loss {m(LOSS_SUM)} of each pass (a sum over the T steps, never a mean), measured "
+        f"The loss {inline_math(LOSS_SUM)} of each pass (a sum over the T steps, never a mean), measured "
         "before that pass's update; the thick line is its moving average. The dashed line is "
         "what guessing gives (every character probability 1/V): below it the network has learned "
         "something. Purple marks: a setting changed or parameters were loaded." + chunk_note
@@ -236,7 +241,7 @@ with pred_col:
         "linear": "Linear outputs are not probabilities; the colours follow their values.",
     }[tr.config.output]
     st.caption(
-        f"Column t is the prediction {m(n.t('y'))} after reading the text up to the input shown "
+        f"Column t is the prediction {inline_math(n.tex('y'))} after reading the text up to the input shown "
         "below it (from h(0) = 0, with the current weights); brighter = more probable. The red "
         "squares mark the characters that really come next: training moves probability into "
         f"them. {output_note}{memory_note}"
@@ -265,7 +270,7 @@ with sample_col:
     sample_box = st.container()
     st.button("Another sample", on_click=_new_sample, key="train_new_sample")
     st.caption(
-        f"Feed in a character, draw the next one at random from {m(n.t('y'))}, feed that in, "
+        f"Feed in a character, draw the next one at random from {inline_math(n.tex('y'))}, feed that in, "
         "and so on. Once the text is learned the samples repeat it"
         + (
             f": “{md_char(corpus.text[0])}” gives “{md_text(''.join(map(display_char, corpus.text[:12])))}…”"
@@ -290,12 +295,12 @@ never_input = [ch for ch in corpus.vocab if ch not in corpus.text[:-1]]
 never_note = (
     ""
     if not never_input
-    else f" The column of “{md_char(never_input[0])}” in {m(n.t('W_xh'))} never changes: that "
+    else f" The column of “{md_char(never_input[0])}” in {inline_math(n.tex('W_xh'))} never changes: that "
     "character is never an input, so its x(t) entry is never 1 and its gradient is always zero."
 )
 st.caption(
-    f"{m(n.t('W_xh'))}: input → hidden (one column per character); {m(n.t('W_hh'))}: hidden → "
-    f"hidden (the recurrence, shared by every unfolded copy); {m(n.t('W_hy'))}: hidden → "
+    f"{inline_math(n.tex('W_xh'))}: input → hidden (one column per character); {inline_math(n.tex('W_hh'))}: hidden → "
+    f"hidden (the recurrence, shared by every unfolded copy); {inline_math(n.tex('W_hy'))}: hidden → "
     "output (one row per character). Orange positive, blue negative, one colour scale for all "
     "three; hover a cell for its value. “Change since the start” shows what training has "
     "added to the initial random weights." + never_note
@@ -316,7 +321,7 @@ def draw_metrics(slots: list, every: bool = True) -> None:
     k = slots
     k[0].metric("Updates", f"{tr.updates:,}", help="Parameter updates since the start.")
     k[1].metric(
-        f"Loss {n.p('L')} of the last pass",
+        f"Loss {n.plain('L')} of the last pass",
         f"{loss_now:.4f}" if finite else "NaN",
         delta=None if delta is None else f"{delta:+.4f} since the start",
         delta_color="inverse",
@@ -366,7 +371,7 @@ def draw_loss(slot, key: str) -> None:
                 y_loss,
                 y_smooth,
                 y_chance,
-                loss_name=n.h("L"),
+                loss_name=n.html("L"),
                 chance_label=f"chance level T·ln V (V = {corpus.V})"
                 if softmax_ce
                 else "chance level (every output 1/V)",
@@ -428,7 +433,7 @@ def draw_details() -> None:
                 ids,
                 first_t=window_start + 1,
                 probabilities=tr.config.output in ("softmax", "sigmoid"),
-                value_name=n.h("y"),
+                value_name=n.html("y"),
             ),
             key="train_pred_chart",
             config=CHART,
@@ -446,9 +451,9 @@ def draw_details() -> None:
         st.plotly_chart(
             weight_heatmaps(
                 [
-                    (n.h("W_xh"), p.W_xh, units, chars),
-                    (n.h("W_hh"), p.W_hh, units, units),
-                    (n.h("W_hy"), p.W_hy, chars, units),
+                    (n.html("W_xh"), p.W_xh, units, chars),
+                    (n.html("W_hh"), p.W_hh, units, units),
+                    (n.html("W_hy"), p.W_hy, chars, units),
                 ],
                 value_name="Δ" if view == WEIGHTS_CHANGE else "weight",
                 roles=["input → hidden", "hidden → hidden", "hidden → output"],

@@ -10,16 +10,19 @@ import pandas as pd
 import streamlit as st
 
 from bptt_app.compute import ModelSpec, cached_unfolded_pass
+from bptt_app.navigation import require_shell
 from bptt_app.settings import STEP_MAX_T, settings_problems, text_problems
 from bptt_app.state import current_settings, show_problems
-from bptt_app.ui import m, md_char
-from bptt_core.corpus import display_char
-from bptt_core.equations import backward_equations, forward_equations, update_equation
-from bptt_core.figures.heatmaps import matrix_pairs, time_heatmap, time_heatmap_svg, time_labels
-from bptt_core.figures.network import unfolded_network, unfolded_network_svg, unit_network
-from bptt_core.figures.style import symmetric_range
+from bptt_app.ui import inline_math, md_char
 from bptt_core.model import PARAM_NAMES
-from bptt_core.stepper import StepState, clamp_index, contribution_ledger, num_steps, step_state
+from bptt_viz.equations import backward_equations, forward_equations, update_equation
+from bptt_viz.figures.heatmaps import matrix_pairs, time_heatmap, time_heatmap_svg, time_labels
+from bptt_viz.figures.network import unfolded_network, unfolded_network_svg, unit_network
+from bptt_viz.figures.style import symmetric_range
+from bptt_viz.labels import display_char
+from bptt_viz.stepper import StepState, clamp_index, contribution_ledger, num_steps, step_state
+
+require_shell()
 
 STEP_KEY = "step"
 PLAY_KEY = "step_playing"
@@ -42,10 +45,11 @@ def _grad(num: str, den: str) -> str:
 st.title("Step through BPTT")
 st.markdown(
     "Watch one pass of backpropagation through time. The **forward pass** computes the hidden "
-    f"state {m(n.t('h'))} and the prediction {m(n.t('y'))} for t = 1, 2, …, T; the **backward "
+    f"state {inline_math(n.tex('h'))} and the prediction {inline_math(n.tex('y'))} for t = 1, 2, …, T; the **backward "
     "pass** then walks back from T to 1, computing each copy's error and adding that copy's "
     "share to every weight's gradient. Use the buttons (or Play) to move one step at a time."
 )
+
 
 if show_problems(text_problems(s.text) + settings_problems(s)):
     st.stop()
@@ -121,8 +125,8 @@ def status_text(state: StepState) -> str:
             f"**Forward pass, step {idx + 1} of {n_steps}: t = {t}.** Input "
             f"“{md_char(corpus.input_chars[t - 1])}”, target “{md_char(corpus.target_chars[t - 1])}”. "
             "The copy at t combines the input with the previous hidden state, predicts the next "
-            f"character and pays the loss {m(n.t('L_t', t))} = {state.losses[t - 1]:.4f} "
-            f"(running total {m(n.t('L'))} = {state.loss_so_far:.4f})."
+            f"character and pays the loss {inline_math(n.tex('L_t', t))} = {state.losses[t - 1]:.4f} "
+            f"(running total {inline_math(n.tex('L'))} = {state.loss_so_far:.4f})."
         )
     return (
         f"**Backward pass, step {idx + 1} of {n_steps}: t = {t}.** The error of copy {t} is "
@@ -212,15 +216,15 @@ def walk() -> None:
     with d1:
         delta_o_slot = st.empty()
         st.caption(
-            f"{m(n.t('delta_o') + ' = ' + _grad(n.t('L'), n.t('o')))}. With softmax and "
-            f"cross-entropy it is {m(n.t('y') + ' - ' + n.t('d'))}: blue (negative) at the "
+            f"{inline_math(n.tex('delta_o') + ' = ' + _grad(n.tex('L'), n.tex('o')))}. With softmax and "
+            f"cross-entropy it is {inline_math(n.tex('y') + ' - ' + n.tex('d'))}: blue (negative) at the "
             "character that should have been predicted, orange wherever probability was wasted. "
             "Every output gets error, not only the target."
         )
     with d2:
         delta_h_slot = st.empty()
         st.caption(
-            f"{m(n.t('delta_h') + ' = ' + _grad(n.t('L'), n.t('a')))}: the error of the hidden "
+            f"{inline_math(n.tex('delta_h') + ' = ' + _grad(n.tex('L'), n.tex('a')))}: the error of the hidden "
             "units, local output error plus what the recurrent edge carries back. The columns "
             "fill in from right to left during the backward pass."
         )
@@ -232,7 +236,7 @@ def walk() -> None:
         hl = state.t if state.phase == "backward" else None
         args = (state, inputs, targets, n, fwd.h0, bwd.truncation)
         o_labels, h_labels = [f"“{c}”" for c in vocab], [f"unit {j + 1}" for j in range(H)]
-        o_title, h_title = f"Output error {n.h('delta_o')}", f"Hidden delta {n.h('delta_h')}"
+        o_title, h_title = f"Output error {n.html('delta_o')}", f"Hidden delta {n.html('delta_h')}"
         o_height, h_height = max(240, 60 + 22 * min(V, 40)), max(240, 60 + 22 * min(H, 32))
         if svg:
             network_slot.image(unfolded_network_svg(*args), width="stretch")
@@ -250,14 +254,14 @@ def walk() -> None:
         network_slot.plotly_chart(unfolded_network(*args), key="step_network", config=CHART)
         delta_o_slot.plotly_chart(
             time_heatmap(
-                state.delta_o, ticks, o_labels, o_title, zo, hl, n.p("delta_o"), height=o_height
+                state.delta_o, ticks, o_labels, o_title, zo, hl, n.plain("delta_o"), height=o_height
             ),
             key="step_delta_o",
             config=CHART,
         )
         delta_h_slot.plotly_chart(
             time_heatmap(
-                state.delta_h, ticks, h_labels, h_title, zh, hl, n.p("delta_h"), height=h_height
+                state.delta_h, ticks, h_labels, h_title, zh, hl, n.plain("delta_h"), height=h_height
             ),
             key="step_delta_h",
             config=CHART,
@@ -367,11 +371,11 @@ def draw_updates(state: StepState) -> None:
     unit_lbl = [f"h{j + 1}" for j in range(H)]
     char_lbl = [f"“{c}”" for c in vocab]
     axis = {
-        n.p("W_xh"): (unit_lbl, char_lbl),
-        n.p("W_hh"): (unit_lbl, unit_lbl),
-        n.p("W_hy"): (char_lbl, unit_lbl),
-        n.p("b_h"): ((), unit_lbl),
-        n.p("b_y"): ((), char_lbl),
+        n.plain("W_xh"): (unit_lbl, char_lbl),
+        n.plain("W_hh"): (unit_lbl, unit_lbl),
+        n.plain("W_hy"): (char_lbl, unit_lbl),
+        n.plain("b_h"): ((), unit_lbl),
+        n.plain("b_y"): ((), char_lbl),
     }
     rows = []
     for nm in PARAM_NAMES:
@@ -379,7 +383,9 @@ def draw_updates(state: StepState) -> None:
         contrib = (
             None if state.contribution is None else np.atleast_2d(getattr(state.contribution, nm))
         )
-        rows.append((n.p(nm), running, contrib, data.running_max[nm], data.contribution_max[nm]))
+        rows.append(
+            (n.plain(nm), running, contrib, data.running_max[nm], data.contribution_max[nm])
+        )
     visited = "no copies visited yet" if state.phase == "forward" else f"copies t = {state.t}..{T}"
     st.plotly_chart(
         matrix_pairs(
@@ -394,15 +400,15 @@ def draw_updates(state: StepState) -> None:
     )
     st.caption(
         "Left: Σ of the contributions of the copies visited so far — at the last step it equals "
-        f"the full gradient {m(_grad(n.t('L'), THETA))} the engine computed. Right: what copy "
-        f"t adds ({m(n.t('delta_h') + n.t('h', 't-1') + TOP)} for {m(n.t('W_hh'))}). "
+        f"the full gradient {inline_math(_grad(n.tex('L'), THETA))} the engine computed. Right: what copy "
+        f"t adds ({inline_math(n.tex('delta_h') + n.tex('h', 't-1') + TOP)} for {inline_math(n.tex('W_hh'))}). "
         "The same weights are used by every copy, so their gradient is the sum over copies (tied "
         "weights). Colour scales are fixed across steps."
     )
     ledger = contribution_ledger(bwd, state)
     table = pd.DataFrame(
         ledger.per_copy,
-        columns=[f"‖Δ{n.p(nm)}‖" for nm in PARAM_NAMES],
+        columns=[f"‖Δ{n.plain(nm)}‖" for nm in PARAM_NAMES],
         index=[f"t={i + 1}  {ticks[i].split(' ', 1)[1]}" for i in range(T)],
     )
     table.loc["Σ visited (‖running sum‖)"] = ledger.running

@@ -1,0 +1,1 @@
+"""Figure builders: arrays and traces in, Plotly figures or SVG strings out."""
