@@ -123,19 +123,10 @@ def build_context() -> list[str]:
 
 
 def page_files_named_by_app() -> list[str]:
-    """The first argument of every ``st.Page(...)`` in app.py."""
-    tree = ast.parse((REPO_ROOT / "app.py").read_text())
-    out = []
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "Page"
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-        ):
-            out.append(node.args[0].value)
-    return out
+    """The page files of the app's navigation (``bptt_app.navigation.PAGE_SPECS``)."""
+    from bptt_app.navigation import PAGE_SPECS
+
+    return [spec.path for spec in PAGE_SPECS]
 
 
 def exec_form(args: str) -> list[str]:
