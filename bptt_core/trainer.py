@@ -57,6 +57,18 @@ HISTORY_COLUMNS: tuple[str, ...] = (
     "diverged",
 )
 
+# the fields that fix the initial network: changing one makes the current weights meaningless
+ARCHITECTURE_FIELDS: tuple[str, ...] = (
+    "hidden_size",
+    "activation",
+    "output",
+    "loss",
+    "init",
+    "init_scale",
+    "spectral_radius",
+    "seed",
+)
+
 
 @dataclass(frozen=True)
 class TrainingConfig:
@@ -130,18 +142,26 @@ class TrainingConfig:
             vocab_size, self.hidden_size, vocab_size, self.activation, self.output, self.loss
         )
 
+    def initial_params(self, config: RNNConfig) -> Params:
+        """The network's parameters before any update: ``init_params`` with this seed, scheme,
+        scale and spectral radius (the one place where settings become initial weights)."""
+        return init_params(
+            config,
+            self.seed,
+            scheme=self.init,
+            scale=self.init_scale,
+            spectral_radius=self.spectral_radius,
+        )
+
+    def architecture(self) -> TrainingConfig:
+        """This config with every training-only field (η, optimizer, clipping, truncation,
+        chunk length, schedule) at its default: a cache key for what depends on the initial
+        network alone."""
+        return TrainingConfig(**{name: getattr(self, name) for name in ARCHITECTURE_FIELDS})
+
     def architecture_key(self) -> tuple:
         """The settings whose change makes the current parameters meaningless (a reset)."""
-        return (
-            self.hidden_size,
-            self.activation,
-            self.output,
-            self.loss,
-            self.init,
-            self.init_scale,
-            self.spectral_radius,
-            self.seed,
-        )
+        return tuple(getattr(self, name) for name in ARCHITECTURE_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -196,13 +216,7 @@ class Trainer:
     def reset(self) -> None:
         """Fresh parameters from the seed, a fresh optimizer, an empty history."""
         s = self.settings
-        self.params: Params = init_params(
-            self.config,
-            s.seed,
-            scheme=s.init,
-            scale=s.init_scale,
-            spectral_radius=s.spectral_radius,
-        )
+        self.params: Params = s.initial_params(self.config)
         self.optimizer: Optimizer = make_optimizer(s.optimizer, s.learning_rate)
         self.hidden = np.zeros(self.config.hidden_size)  # h carried between chunks
         self.position = 0  # index of the next chunk's first input character
