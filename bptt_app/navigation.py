@@ -24,19 +24,20 @@ SHELL_KEY = "_bptt_shell_running"  # session flag: app.py is running this script
 class PageSpec:
     path: str  # relative to app.py
     title: str
-    icon: str
+    icon: str  # an emoji: Streamlit makes a page's icon its favicon, and a Material icon would be
+    # fetched from fonts.gstatic.com (the app contacts no other host)
     url_path: str
 
 
 PAGE_SPECS: tuple[PageSpec, ...] = (
-    PageSpec("pages/step.py", "Step through BPTT", ":material/footprint:", "step"),
+    PageSpec("pages/step.py", "Step through BPTT", "👣", "step"),
     PageSpec(
         "pages/truncation.py",
         "Truncation & vanishing gradients",
-        ":material/trending_down:",
+        "📉",
         "truncation",
     ),
-    PageSpec("pages/train.py", "Train live", ":material/model_training:", "train"),
+    PageSpec("pages/train.py", "Train live", "🏋️", "train"),
 )
 
 

@@ -45,7 +45,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -98,13 +98,33 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
             continue
 
 
+class ServedApp(str):
+    """The base URL of a served app (a ``str``), with the server's output so far."""
+
+    output: Callable[[], str]
+
+
+RUNNING: list[ServedApp] = []  # servers alive now (checked for tracebacks around every test)
+
+
+def tracebacks(text: str) -> list[str]:
+    """Every Python traceback in a server log, each with the lines that follow it."""
+    lines = text.splitlines()
+    return [
+        "\n".join(lines[i : i + 25])
+        for i, line in enumerate(lines)
+        if "Traceback (most recent" in line
+    ]
+
+
 @contextlib.contextmanager
-def serve_app(directory: Path | None = None) -> Iterator[str]:
+def serve_app(directory: Path | None = None, allow_tracebacks: bool = False) -> Iterator[ServedApp]:
     """Run ``streamlit run app.py`` in ``directory`` (default: ``app_dir()``); yield its URL.
 
     The server runs in its own process group on a free loopback port and is killed, group and
     all, on exit. Use it directly for a test that needs a server of its own (a fresh one: the
-    first request a Streamlit server gets can behave differently from later ones).
+    first request a Streamlit server gets can behave differently from later ones). A traceback
+    in the server's output fails the test (unless ``allow_tracebacks``: a test that kills it).
     """
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -152,16 +172,77 @@ def serve_app(directory: Path | None = None) -> Iterator[str]:
                         f"{SERVER_START_TIMEOUT_S} s:\n{server_output()}"
                     )
                 time.sleep(0.2)
-            yield base_url
+            served = ServedApp(base_url)
+            served.output = server_output
+            RUNNING.append(served)
+            try:
+                yield served
+            finally:
+                RUNNING.remove(served)
+            found = [] if allow_tracebacks else tracebacks(server_output())
+            if found:
+                pytest.fail(f"the server at {base_url} logged tracebacks:\n\n" + "\n\n".join(found))
         finally:
             _kill_group(process)
 
 
 @pytest.fixture(scope="session")
-def streamlit_server() -> Iterator[str]:
+def streamlit_server() -> Iterator[ServedApp]:
     """The app served once for the whole session; yields its base URL (no trailing slash)."""
     with serve_app() as base_url:
         yield base_url
+
+
+@pytest.fixture(autouse=True)
+def no_server_tracebacks() -> Iterator[None]:
+    """Fail the test if a server that is running logs a traceback while it runs."""
+    start = {id(s): len(s.output()) for s in RUNNING}
+    yield
+    found = []
+    for served in list(RUNNING):
+        found += [
+            f"{served}: {tb}" for tb in tracebacks(served.output()[start.get(id(served), 0) :])
+        ]
+    if found:
+        pytest.fail("the server logged tracebacks during the test:\n\n" + "\n\n".join(found))
+
+
+# Streamlit's own frontend, opened at a page path such as /train, first probes that path as a
+# possible base URL (/train/_stcore/health and /train/_stcore/host-config) before the root; the
+# 404s it gets are its own probing, not the app's (Streamlit 1.67, frontend function that lists
+# the candidate base URLs). Nothing else is excused.
+STREAMLIT_BASE_PROBE = re.compile(r"/[^/?#]+/_stcore/(health|host-config)\b")
+
+
+def watch_console(page: Page) -> list[str]:
+    """Collect the console errors and uncaught exceptions of ``page`` into the returned list."""
+    errors: list[str] = []
+
+    def on_console(message) -> None:
+        if message.type != "error":
+            return
+        where = (message.location or {}).get("url", "")
+        if "404" in message.text and STREAMLIT_BASE_PROBE.search(where):
+            return
+        errors.append(f"console error: {message.text} ({where})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: errors.append(f"uncaught exception: {exc}"))
+    return errors
+
+
+def assert_no_console_errors(errors: list[str]) -> None:
+    if errors:
+        pytest.fail(f"{len(errors)} browser console error(s):\n" + "\n".join(errors[:20]))
+
+
+def close_checked(page: Page) -> None:
+    """Check ``page``'s console (from the ``page`` fixture) and close its context: for a test
+    whose own server stops before the fixture's teardown (a closed server is no page error)."""
+    errors = getattr(page, "bptt_console_errors", [])
+    page.context.close()
+    assert_no_console_errors(errors)
+    errors.clear()
 
 
 @pytest.fixture(scope="session")
@@ -188,10 +269,13 @@ def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(30_000)
     page = context.new_page()
+    errors = watch_console(page)
+    page.bptt_console_errors = errors  # type: ignore[attr-defined]
     try:
         yield page
     finally:
         context.close()
+    assert_no_console_errors(errors)
 
 
 def wait_idle(page: Page, timeout_ms: float = 30_000, quiet_ms: float = 300) -> None:

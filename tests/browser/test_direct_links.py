@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import assert_no_exception, open_app, serve_app
+from tests.browser.conftest import assert_no_exception, close_checked, open_app, serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -41,3 +41,4 @@ def test_first_request_to_a_page_link_runs_the_shell(page: Page, path: str, head
         for title in ("Step through BPTT", "Truncation & vanishing gradients", "Train live"):
             expect(nav.get_by_text(title)).to_be_visible()
         assert "hidden=5" in page.url, f"{path}: the setting left the address bar ({page.url})"
+        close_checked(page)  # console errors checked while the server still runs

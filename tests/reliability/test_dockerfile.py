@@ -14,7 +14,6 @@ the Dockerfile) is run against it, then a browser opens every page of it.
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 import shlex
