@@ -1,6 +1,7 @@
-"""Figure builders of the Truncation page (bptt_viz.figures.flow): the figures carry exactly the
-numbers they are given, the truncation band outlines exactly the kept terms, and every label
-speaks the notation passed in."""
+"""Figure builders of the Truncation page (bptt_viz.figures.gradient_flow, .clipping,
+.truncation_cost): the figures carry exactly the numbers they are given, the truncation band
+outlines exactly the kept terms, every label speaks the notation passed in, log axes stay legible
+and every point lies inside its axes."""
 
 from __future__ import annotations
 
@@ -27,15 +28,15 @@ from bptt_core import (
 from bptt_core.clipping import compare_clipping
 from bptt_core.recall import RecallRun
 from bptt_core.truncation_cost import RecallGrid, RecallGridResult, TruncationCurves
-from bptt_viz.figures.flow import (
+from bptt_viz.figures.clipping import clipping_figure
+from bptt_viz.figures.gradient_flow import (
     band_path,
-    clipping_figure,
-    curves_figure,
     flow_map,
     jacobian_distance,
-    recall_figure,
     truncation_panels,
 )
+from bptt_viz.figures.panels import MAX_DECADE_LABELS, decade_step, log_axis_ticks
+from bptt_viz.figures.truncation_cost import hello_curves_figure, recall_figure
 from bptt_viz.labels import display_char
 from bptt_viz.notation import NOTATIONS
 from tests.figdata import array
@@ -271,10 +272,95 @@ def test_recall_figure_draws_seeds_medians_and_chance():
 def test_curves_figure_draws_every_run():
     values = np.arange(2 * 3 * 5, dtype=float).reshape(2, 3, 5) + 1
     curves = TruncationCurves("hello", (1, None), (0, 1, 2), values, np.zeros((2, 3), dtype=bool))
-    fig = spec(curves_figure(curves))
+    fig = spec(hello_curves_figure(curves))
     assert len(fig["data"]) == 6
     for i in range(2):
         for j in range(3):
             np.testing.assert_array_equal(array(fig["data"][3 * i + j]["y"]), values[i, j])
     assert [tr["name"] for tr in fig["data"][::3]] == ["k = 1", "full BPTT"]
     assert [tr["showlegend"] for tr in fig["data"][:3]] == [True, False, False]
+
+
+# --------------------------------------------------------------------------- legible log axes
+
+
+def labelled_decades(axis: dict) -> list[int]:
+    """The exponents a Plotly log axis labels: multiples of its dtick (from tick0 = 0) in range."""
+    lo, hi = axis["range"]
+    step = int(axis["dtick"])
+    return [e for e in range(int(np.ceil(lo)), int(np.floor(hi)) + 1) if e % step == 0]
+
+
+@pytest.mark.parametrize("radius", [0.1, 0.3, 1.0, 3.0])
+def test_jacobian_axis_labels_at_most_seven_decades(radius):
+    """Issue 12 item 14: at ρ = 0.1 the norms span 30 decades, and the axis stacked 31 labels."""
+    corpus = Corpus("the quick brown fox jumps over the lazy dog")
+    cfg = RNNConfig(corpus.V, 8, corpus.V)
+    p = init_params(cfg, 0)
+    W = p.W_hh * (radius / np.abs(np.linalg.eigvals(p.W_hh)).max())
+    params = Params(p.W_xh, W, p.W_hy, p.b_h, p.b_y)
+    trace = forward(params, cfg, corpus.inputs, corpus.targets)
+    _, values = norms_by_distance(jacobian_norms(params, cfg, trace))
+    t, s = np.tril_indices(trace.T)
+    bound = gradient_bound(cfg, params, trace.T - 1)
+    fig = spec(jacobian_distance(t + 1, s + 1, values, bound, GOODFELLOW, 1.0, sigma_max(W)))
+    axis = fig["layout"]["yaxis"]
+    lo, hi = axis["range"]
+    if hi - lo >= 2:
+        labels = labelled_decades(axis)
+        assert 3 <= len(labels) <= MAX_DECADE_LABELS, f"ρ = {radius}: labels at 10^{labels}"
+    shown = values[(values > 0) & (values >= 10**lo)]
+    assert np.all(np.log10(shown) <= hi), f"ρ = {radius}: a norm above the axis"
+    assert np.log10(values.max()) <= hi - 0.2, f"ρ = {radius}: largest norm at the very top"
+
+
+@pytest.mark.parametrize(("lo", "hi"), [(1e-30, 1.0), (1e-3, 1e3), (1e-7, 2.0), (0.01, 5.0)])
+def test_log_axis_ticks_thin_decades(lo, hi):
+    ticks = log_axis_ticks(lo, hi)
+    first, last = int(np.ceil(np.log10(lo))), int(np.floor(np.log10(hi)))
+    step = decade_step(lo, hi)
+    assert ticks["dtick"] == step
+    count = len([e for e in range(first, last + 1) if e % step == 0])
+    assert 2 <= count <= MAX_DECADE_LABELS, f"{lo:g}..{hi:g}: {count} labels every {step}"
+    if last - first + 1 <= MAX_DECADE_LABELS:
+        assert step == 1, f"{lo:g}..{hi:g}: every decade fits, so every decade is labelled"
+
+
+def recall_result(values: dict[tuple[str, int, int | None], list[float]]) -> RecallGridResult:
+    """A RecallGridResult whose settled losses are ``values[(mode, N, k)]`` (one per seed)."""
+    modes = tuple(dict.fromkeys(m for m, _, _ in values))
+    ns = tuple(dict.fromkeys(N for _, N, _ in values))
+    ks = tuple(dict.fromkeys(k for _, _, k in values))
+    seeds = tuple(range(len(next(iter(values.values())))))
+    grid = RecallGrid(n_fillers=ns, truncations=ks, seeds=seeds, modes=modes, updates=12)
+    runs = {
+        key: fake_run(key[1], key[2], key[0], key[3], values[key[:3]][key[3]])
+        for key in grid.unique_runs()
+    }
+    return RecallGridResult(grid, runs)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        {"window": [[1e-7, 2e-7, 5e-7], [0.7, 0.9, 3.1]]},  # far below the old 1e-5 floor
+        {"window": [[np.nan, 0.01, 0.02], [0.7, 12.0, 40.0]]},  # a diverged seed first
+        {"window": [[0.004, 0.005, 0.006], [0.69, 0.7, 0.71]]},  # everything near two values
+    ],
+    ids=["tiny", "nan-first", "narrow"],
+)
+def test_recall_figure_keeps_every_point_inside_its_axes(case):
+    """Issue 12 item 15: every seed and every median sits inside its panel, markers included."""
+    values = {("window", N, k): row for N, row in zip((4, 10), case["window"], strict=True)
+              for k in (None,)}  # fmt: skip
+    result = recall_result(values)
+    fig = spec(recall_figure(result))
+    lo, hi = fig["layout"]["yaxis"]["range"]
+    assert np.isfinite([lo, hi]).all(), "the axis range must be finite"
+    for tr in fig["data"]:
+        y = array(tr["y"])
+        y = np.log10(y[np.isfinite(y) & (y > 0)])
+        margin = 0.15  # decades: room for half a diamond marker
+        assert np.all(y >= lo + margin) and np.all(y <= hi - margin), (
+            f"{tr['name']} ({tr['mode']}): {y} outside [{lo:.2f}, {hi:.2f}] ± {margin}"
+        )
