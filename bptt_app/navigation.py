@@ -24,27 +24,27 @@ SHELL_KEY = "_bptt_shell_running"  # session flag: app.py is running this script
 class PageSpec:
     path: str  # relative to app.py
     title: str
-    icon: str  # an emoji: Streamlit makes a page's icon its favicon, and a Material icon would be
-    # fetched from fonts.gstatic.com (the app contacts no other host)
+    # No icons: Streamlit makes a page's icon its favicon, a Material icon would be fetched from
+    # fonts.gstatic.com (the app contacts no other host) and an emoji shows as a box where the
+    # computer has no emoji font (Debian's Chromium, some classroom machines).
     url_path: str
 
 
 PAGE_SPECS: tuple[PageSpec, ...] = (
-    PageSpec("pages/step.py", "Step through BPTT", "👣", "step"),
+    PageSpec("pages/step.py", "Step through BPTT", "step"),
     PageSpec(
         "pages/truncation.py",
         "Truncation & vanishing gradients",
-        "📉",
         "truncation",
     ),
-    PageSpec("pages/train.py", "Train live", "🏋️", "train"),
+    PageSpec("pages/train.py", "Train live", "train"),
 )
 
 
 def app_pages() -> list[st.Page]:
     """The pages in navigation order; the first is the default (the app's root URL)."""
     return [
-        st.Page(spec.path, title=spec.title, icon=spec.icon, default=(i == 0))
+        st.Page(spec.path, title=spec.title, url_path=spec.url_path, default=(i == 0))
         for i, spec in enumerate(PAGE_SPECS)
     ]
 

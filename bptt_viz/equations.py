@@ -140,6 +140,44 @@ def forward_equations(
     ]
 
 
+def _contribution(n: Notation, key: str, t: int) -> str:
+    """The contribution of copy t to the gradient of parameter ``key``: (∂L/∂W)_{copy t}. Never
+    written Δ: in Guo's and seed 000's notes ΔW is an increment, of the opposite sign."""
+    return (
+        rf"\left(\frac{{\partial {n.tex('L')}}}{{\partial {n.tex(key)}}}\right)"
+        rf"_{{\text{{copy }}{n.index(t)}}}"
+    )
+
+
+def truncated(k: int | None, T: int) -> bool:
+    """Whether truncation k cuts a pass of T timesteps (k < T)."""
+    return k is not None and k < T
+
+
+def hidden_delta_symbol(n: Notation, t: int, k: int | None, T: int) -> str:
+    """delta_h(t), or under truncation [delta_h(t)]_k: the truncated delta (only the losses
+    L(t)..L(t+k−1) contribute), which is not ∂L/∂a(t)."""
+    if truncated(k, T):
+        return rf"\left[{n.tex('delta_h', t)}\right]_{{k={k}}}"
+    return n.tex("delta_h", t)
+
+
+def _carried(n: Notation, t: int, k: int | None, T: int) -> tuple[str, str]:
+    """(symbol, why it is zero or "") of the error carried back into h(t) from later losses."""
+    if t == T:
+        return r"\mathbf{0}", r"\text{nothing comes back from beyond } T"
+    if k == 1:
+        return r"\mathbf{0}", r"k = 1\text{: no error crosses a recurrent edge}"
+    if not truncated(k, T):
+        return rf"{n.tex('W_hh')}^{{\top}} {n.factor('delta_h', t + 1)}", ""
+    last = min(t + k - 1, T)  # type: ignore[operator]
+    term = rf"\frac{{\partial {n.tex('L_t', 's')}}}{{\partial {n.tex('h', t)}}}"
+    if last == t + 1:
+        one = rf"\frac{{\partial {n.tex('L_t', t + 1)}}}{{\partial {n.tex('h', t)}}}"
+        return one, ""
+    return rf"\sum_{{s={n.index(t + 1)}}}^{{{n.index(last)}}} {term}", ""
+
+
 def backward_equations(
     n: Notation,
     config: RNNConfig,
@@ -148,64 +186,72 @@ def backward_equations(
     t: int,
     max_items: int = 5,
 ) -> list[str]:
-    """The backward step at t (1-based): delta_o(t), the two parts of ∂L/∂h(t), delta_h(t), and the
-    contributions of copy t to every gradient."""
-    i, T = t - 1, fwd.T
+    """The backward step at t (1-based): delta_o(t), the two parts of ∂L/∂h(t), delta_h(t), and
+    the contributions of copy t to every gradient. Under truncation k < T the carried part is the
+    sum of the errors of the losses whose window reaches copy t (never Wᵀ times the truncated
+    delta of t+1, which it is not), and the deltas are labelled as truncated."""
+    i, T, k = t - 1, fwd.T, bwd.truncation
     V = lambda v: vec(v, max_items)  # noqa: E731
-    dh = n.tex("delta_h", t)
-    k = bwd.truncation
-    carried_name = n.tex("delta_h", t + 1)
-    if t == T:
-        carried = r"\mathbf{0}\ (\text{nothing comes back from beyond } T)"
-    elif k == 1:
-        carried = r"\mathbf{0}\ (k = 1:\ \text{no error crosses a recurrent edge})"
-    else:
-        carried = V(bwd.dh_carried[i])
-    if k is None or k >= T:
-        carried_sym = rf"{n.tex('W_hh')}^{{\top}} {carried_name}"
-        carried_note = ""
-    else:
-        carried_sym = rf"\left[{n.tex('W_hh')}^{{\top}} {carried_name}\right]_{{k={k}}}"
-        carried_note = (
-            rf"\quad\text{{only errors of }} {n.tex('L_t', t + 1)} \ldots {n.tex('L_t', t + k - 1)}"
-            if k > 1 and t < T
-            else ""
-        )
-    h_prev = fwd.h0 if i == 0 else fwd.h[i - 1]
-    lines = [
+    dh = hidden_delta_symbol(n, t, k, T)
+    dL_h = _dL(n, "h", t)
+    if truncated(k, T):
+        dL_h = rf"\left[{dL_h}\right]_{{k={k}}}"
+    carried_sym, why_zero = _carried(n, t, k, T)
+    carried_value = rf"\mathbf{{0}}\quad({why_zero})" if why_zero else V(bwd.dh_carried[i])
+    local = rf"{n.tex('W_hy')}^{{\top}} {n.factor('delta_o', t)}"
+    return [
         output_error_formula(n, config, t) + f" = {V(bwd.delta_o[i])}",
-        rf"{_dL(n, 'h', t)} = \underbrace{{{n.tex('W_hy')}^{{\top}} {n.tex('delta_o', t)}}}_{{\text{{from }}{n.tex('y', t)}}}"
-        rf" + \underbrace{{{carried_sym}}}_{{\text{{carried back from }}t+1}}{carried_note}",
+        rf"{dL_h} = \underbrace{{{local}}}_{{\text{{from }}{n.tex('y', t)}}}"
+        rf" + \underbrace{{{carried_sym}}}_{{\text{{carried back from later copies}}}}",
         r"\begin{aligned}"
-        rf"{n.tex('W_hy')}^{{\top}} {n.tex('delta_o', t)} &= {V(bwd.dh_local[i])} \\ "
-        rf"+\; {carried_sym} &= {carried} \\ "
-        rf"{_dL(n, 'h', t)} &= {V(bwd.dh_local[i] + bwd.dh_carried[i])}"
+        rf"{local} &= {V(bwd.dh_local[i])} \\ "
+        rf"+\; {carried_sym} &= {carried_value} \\ "
+        rf"{dL_h} &= {V(bwd.dh_local[i] + bwd.dh_carried[i])}"
         r"\end{aligned}",
-        rf"{dh} = {_fprime_formula(n, config.activation, t)} \odot {_dL(n, 'h', t)} = {V(bwd.delta_h[i])}",
-        rf"\Delta_{{t={t}}}\,{n.tex('W_hh')} = {dh}\,{n.tex('h', t - 1)}^{{\top}},\quad"
-        rf"\left\lVert\cdot\right\rVert = {np.linalg.norm(bwd.delta_h[i]) * np.linalg.norm(h_prev):.4f}"
-        + (
-            rf"\quad\left({n.tex('h', 0)} = 0\text{{: the first copy adds nothing}}\right)"
-            if t == 1 and not h_prev.any()
-            else ""
-        ),
-        rf"\Delta_{{t={t}}}\,{n.tex('W_xh')} = {dh}\,{n.tex('x', t)}^{{\top}},\quad"
-        rf"\Delta_{{t={t}}}\,{n.tex('b_h')} = {dh}",
-        rf"\Delta_{{t={t}}}\,{n.tex('W_hy')} = {n.tex('delta_o', t)}\,{n.tex('h', t)}^{{\top}},\quad"
-        rf"\Delta_{{t={t}}}\,{n.tex('b_y')} = {n.tex('delta_o', t)}",
+        rf"{dh} = {_fprime_formula(n, config.activation, t)} \odot {dL_h} = {V(bwd.delta_h[i])}",
+        *_contribution_lines(n, fwd, bwd, t, dh),
     ]
-    return lines
+
+
+def _contribution_lines(
+    n: Notation, fwd: ForwardTrace, bwd: BackwardTrace, t: int, dh: str
+) -> list[str]:
+    """What copy t adds to each gradient (outer products of its deltas and its inputs)."""
+    i = t - 1
+    h_prev = fwd.h_prev[i]
+    size = float(np.linalg.norm(bwd.delta_h[i]) * np.linalg.norm(h_prev))  # ‖u vᵀ‖ = ‖u‖‖v‖
+    first = (
+        rf"\quad\left({n.tex('h', 0)} = 0\text{{: the first copy adds nothing}}\right)"
+        if t == 1 and not h_prev.any()
+        else ""
+    )
+    do = n.factor("delta_o", t)
+    return [
+        rf"{_contribution(n, 'W_hh', t)} = {dh}\,{n.tex('h', t - 1)}^{{\top}},\quad"
+        rf"\left\lVert\cdot\right\rVert = {size:.4f}{first}",
+        rf"{_contribution(n, 'W_xh', t)} = {dh}\,{n.tex('x', t)}^{{\top}},\quad"
+        rf"{_contribution(n, 'b_h', t)} = {dh}",
+        rf"{_contribution(n, 'W_hy', t)} = {do}\,{n.tex('h', t)}^{{\top}},\quad"
+        rf"{_contribution(n, 'b_y', t)} = {do}",
+    ]
 
 
 def update_equation(n: Notation) -> str:
-    """The update after the backward pass, in the notation's own sign convention."""
-    eta = n.tex("eta")
-    if n.key == "guo":
+    """The update after the backward pass, as the note writes it (its own sign convention)."""
+    eta, W, L = n.tex("eta"), n.tex("W_hh"), n.tex("L")
+    gradient = rf"\frac{{\partial {L}}}{{\partial {W}}}"
+    total = rf"\sum_{{t}} {_contribution(n, 'W_hh', 't')}"
+    if n.key == "guo":  # δ = −∂C/∂net: the increment ΔU = η Σ δ_j(t) s(t−1)ᵀ is added
         return (
-            rf"{n.tex('W_hh')} \leftarrow {n.tex('W_hh')} + {eta} \sum_t \delta_j(t)\,s(t-1)^{{\top}}"
-            r"\quad(\delta = -\partial C/\partial \mathrm{net}\text{, so Guo adds})"
+            rf"{W} \leftarrow {W} + \Delta {W},\quad \Delta {W} = {eta} \sum_{{t}} "
+            rf"\delta_j(t)\,s(t-1)^{{\top}} = -{eta}\,{gradient}"
         )
-    return (
-        rf"{n.tex('W_hh')} \leftarrow {n.tex('W_hh')} - {eta}\,\frac{{\partial {n.tex('L')}}}"
-        rf"{{\partial {n.tex('W_hh')}}} = {n.tex('W_hh')} - {eta} \sum_{{t=1}}^{{T}} \Delta_t {n.tex('W_hh')}"
-    )
+    if n.key == "levels":  # seed 000: ΔV is an increment, V(T) = V(T−1) + ΔV
+        return rf"V(T) = V(T-1) + \Delta V,\quad \Delta V = -{eta}\,{gradient} = -{eta} {total}"
+    if n.key == "minchar":  # the program: clip each entry to ±5, then Adagrad
+        d, m = r"\mathtt{dWhh}", r"\mathtt{mWhh}"
+        return (
+            rf"{d} \leftarrow \operatorname{{clip}}({d}, -5, 5),\quad {m} \leftarrow {m} + {d}^{{2}},"
+            rf"\quad {W} \leftarrow {W} - {eta}\,\frac{{{d}}}{{\sqrt{{{m} + 10^{{-8}}}}}}"
+        )
+    return rf"{W} \leftarrow {W} - {eta}\,{gradient} = {W} - {eta} {total}"

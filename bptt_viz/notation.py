@@ -26,17 +26,32 @@ class Notation:
     tex_forms: dict[str, str] = field(hash=False)  # engine name → LaTeX (templates with {t})
     html_forms: dict[str, str] = field(hash=False)  # engine name → HTML (templates with {t})
     remarks: tuple[str, ...] = ()  # what a reader of that note must know
+    time_offset: int = 0  # the note's index of time t (t = 1..T) is t + time_offset
+
+    def index(self, t: int | str | None) -> str:
+        """The note's own index of time ``t``: a number (t = 1..T, h(0) is t = 0) is shifted by
+        ``time_offset`` (min-char-rnn counts from 0, so its h(0) is hs[-1]); a symbolic time
+        such as "t-1" is written as it is; None is the letter t."""
+        if t is None:
+            return "t"
+        if isinstance(t, int):
+            return str(t + self.time_offset)
+        return str(t)
 
     def tex(self, key: str, t: int | str | None = None) -> str:
         """LaTeX for ``key``; time-indexed keys take ``t`` (default the letter t). The result is
         one brace group, so a superscript can follow it (``{h^{(2)}}^{\\top}``)."""
-        template = self.tex_forms[key]
-        return "{" + template.replace("{t}", str("t" if t is None else t)) + "}"
+        return "{" + self.tex_forms[key].replace("{t}", self.index(t)) + "}"
+
+    def factor(self, key: str, t: int | str | None = None) -> str:
+        """``tex`` bracketed when the form starts with a minus (Guo's −δ), so that it reads as one
+        factor after another symbol: Wᵀ(−δ_k(3)), never "Wᵀ −δ_k(3)"."""
+        form = self.tex(key, t)
+        return rf"\left({form}\right)" if self.tex_forms[key].startswith("-") else form
 
     def html(self, key: str, t: int | str | None = None) -> str:
         """HTML (for Plotly) for ``key``; time-indexed keys take ``t``."""
-        template = self.html_forms[key]
-        return template.replace("{t}", str("t" if t is None else t))
+        return self.html_forms[key].replace("{t}", self.index(t))
 
     def plain(self, key: str, t: int | str | None = None) -> str:
         """Plain text for ``key`` (tables, file names): <sub>x</sub> → _x, <sup>x</sup> → ^x."""
@@ -148,7 +163,10 @@ MINCHAR = Notation(
         "min-char-rnn calls the logits ys and the probabilities ps; hraw is our name for the "
         "pre-activation whose gradient it calls dhraw.",
         "It clips every gradient entry to [−5, 5] and updates with Adagrad.",
+        "The program counts time from 0: the first input is xs[0] and the initial hidden state "
+        "is hs[-1]; the symbols here use its indices (the app's t = 1 is its index 0).",
     ),
+    time_offset=-1,
 )
 
 LEVELS = Notation(

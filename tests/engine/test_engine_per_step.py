@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from bptt_core import PARAM_NAMES, BackwardTrace, Trainer, backward, forward
-from bptt_viz.stepper import step_state
 from tests.engine._reference import make_problem, ref_forward, rel_err
 
 CASES = [
@@ -89,13 +88,6 @@ def test_per_step_is_built_lazily_and_cached():
     first = bt.per_step
     assert "per_step" in bt.__dict__
     assert bt.per_step is first, "per_step must be cached, not rebuilt"
-
-
-def test_stepper_does_not_build_per_step():
-    _, tr, bt = _trace(CASES[0])
-    for i in range(2 * tr.T):
-        step_state(tr, bt, i)
-    assert "per_step" not in bt.__dict__
 
 
 @pytest.mark.parametrize(

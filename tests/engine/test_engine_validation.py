@@ -24,7 +24,6 @@ from bptt_core import (
 )
 from bptt_core.recall import recall_texts, train_recall
 from bptt_viz.notation import get_notation
-from bptt_viz.stepper import phase_and_time
 
 CFG = RNNConfig(2, 3, 2)
 P = init_params(CFG, seed=0)
@@ -159,9 +158,6 @@ CASES: dict[str, tuple[Callable[[], object], str]] = {
     "init-params-scheme": (lambda: init_params(CFG, scheme="orthogonal"), "initialisation"),
     "init-params-radius": (lambda: init_params(CFG, spectral_radius=-2), "spectral radius"),
     # stepper, recall, notation
-    "step-index-float": (lambda: phase_and_time(1.5, 3), "whole number"),
-    "step-index-out-of-range": (lambda: phase_and_time(6, 3), "outside"),
-    "step-T-0": (lambda: phase_and_time(0, 0), "at least one"),
     "recall-fillers-negative": (lambda: recall_texts(-1), "fillers"),
     "recall-fillers-str": (lambda: recall_texts("3"), "fillers"),
     "recall-symbols": (lambda: recall_texts(3, symbols="a"), "symbols"),

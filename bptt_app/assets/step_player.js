@@ -1,0 +1,321 @@
+// The step player: shows, step by step, a pass that Python prepared (bptt_viz/player).
+// It owns the step index, the buttons, the slider, Play/Pause/speed and the keys, and swaps what
+// is shown: state codes (data-i → data-c), values (data-v → colour), and HTML slots. No maths.
+
+const players = new WeakMap();
+const SPEEDS = [1, 2, 5, 10, 15, 20, 30];
+const SEP = "|";
+
+export default function (component) {
+  const { parentElement } = component;
+  let player = players.get(parentElement);
+  if (!player) {
+    player = new Player(parentElement);
+    players.set(parentElement, player);
+  }
+  player.component = component;
+  player.load(component.data);
+  return () => {
+    player.destroy();
+    players.delete(parentElement);
+  };
+}
+
+class Player {
+  constructor(host) {
+    this.host = host;
+    this.step = -1;
+    this.playing = false;
+    this.speed = 5;
+    this.root = document.createElement("div");
+    this.root.className = "player";
+    this.root.innerHTML = CONTROLS;
+    host.appendChild(this.root);
+    this.tip = this.root.querySelector(".tip");
+    this.slider = this.root.querySelector("input[type=range]");
+    this.label = this.root.querySelector(".where");
+    this.playButton = this.root.querySelector("[data-act=play]");
+    this.panels = this.root.querySelector(".panels");
+    const speed = this.root.querySelector("select");
+    speed.innerHTML = SPEEDS.map((s) => `<option value="${s}">${s} steps/s</option>`).join("");
+    speed.value = String(this.speed);
+    speed.addEventListener("change", () => (this.speed = Number(speed.value)));
+    this.root.addEventListener("click", (e) => this.onClick(e));
+    this.root.addEventListener("pointermove", (e) => this.onHover(e));
+    this.root.addEventListener("pointerleave", () => (this.tip.hidden = true));
+    this.slider.addEventListener("input", () => this.pause() || this.go(this.slider.valueAsNumber - 1));
+    this.onKey = (e) => this.key(e);
+    document.addEventListener("keydown", this.onKey);
+  }
+
+  destroy() {
+    this.pause();
+    document.removeEventListener("keydown", this.onKey);
+    this.root.remove();
+  }
+
+  // ---------------------------------------------------------------- data
+
+  load(data) {
+    const pass = typeof data.pass === "string" ? JSON.parse(data.pass) : data.pass;
+    if (this.pass && pass.pass_id === this.pass.pass_id) return;
+    const first = this.pass === undefined;
+    this.pass = pass;
+    this.palette = lookup(pass.palette);
+    this.panels.innerHTML = "";
+    this.views = pass.panels.map((p) => this.mount(p));
+    this.slider.max = String(pass.n);
+    const keep = !first && this.step >= 0 && this.step < pass.n;
+    this.shown = {};
+    this.go(keep ? this.step : first ? data.start || 0 : pass.n - 1, true);
+    this.root.dataset.pass = pass.pass_id;
+  }
+
+  mount(panel) {
+    const section = document.createElement("section");
+    section.className = `panel ${panel.id}`;
+    const slot = (name) => (panel.slots && panel.slots[name] ? ` data-slot="${name}"` : "");
+    section.innerHTML =
+      (panel.title !== undefined ? `<h3${slot("title")}>${panel.title}</h3>` : "") +
+      `<div class="body">${panel.html}</div>` +
+      (panel.caption !== undefined ? `<p class="caption"${slot("caption")}>${panel.caption}</p>` : "");
+    this.panels.appendChild(section);
+    section.querySelectorAll("[data-grid]").forEach(grid);
+    const view = { panel, section, slots: {} };
+    if (panel.codes) {
+      view.coded = [];
+      section.querySelectorAll("[data-i]").forEach((el) => (view.coded[Number(el.dataset.i)] = el));
+    }
+    if (panel.values) {
+      const v = panel.values;
+      view.numbers = decode(v.data);
+      view.valued = [...section.querySelectorAll("[data-v]")].map((el) => [el, Number(el.dataset.v), rangeOf(el), el.tagName === "line"]);
+    }
+    for (const name of Object.keys(panel.slots || {})) view.slots[name] = section.querySelector(`[data-slot="${name}"]`);
+    return view;
+  }
+
+  // ---------------------------------------------------------------- stepping
+
+  go(step, force = false) {
+    const n = this.pass.n;
+    step = Math.max(0, Math.min(n - 1, step));
+    if (step === this.step && !force) return;
+    this.step = step;
+    for (const view of this.views) this.paint(view, step);
+    this.slider.value = String(step + 1);
+    this.label.textContent = this.pass.labels[step];
+    this.root.dataset.step = String(step + 1);
+    this.root.dataset.phase = String(this.pass.phase[step]);
+    const url = new URL(window.location.href);
+    url.searchParams.set("step", String(step + 1));
+    window.history.replaceState(window.history.state, "", url);
+  }
+
+  paint(view, step) {
+    const { panel } = view;
+    if (panel.codes) {
+      const codes = panel.codes.table[panel.codes.index[step]];
+      view.coded.forEach((el, i) => {
+        if (el && el.dataset.c !== codes[i]) el.dataset.c = codes[i];
+      });
+    }
+    if (panel.values) this.colour(view, panel.values.index[step]);
+    for (const [name, slot] of Object.entries(panel.slots || {})) {
+      const html = slot.table[slot.index[step]];
+      const el = view.slots[name];
+      if (el && el.__html !== html) {
+        el.innerHTML = html;
+        el.__html = html;
+      }
+    }
+  }
+
+  colour(view, row) {
+    if (view.row === row) return;
+    view.row = row;
+    const { count, ranges } = view.panel.values;
+    const base = row * count;
+    const scale = ranges[row];
+    for (const [el, v, r, isLine] of view.valued) {
+      const x = view.numbers[base + v];
+      el.__value = x;
+      if (!Number.isFinite(x)) {
+        el.setAttribute("class", "blank");
+        continue;
+      }
+      el.removeAttribute("class");
+      const u = x / scale[r];
+      const colour = this.palette[Math.round((Math.max(-1, Math.min(1, u)) + 1) * 127.5)];
+      if (isLine) {
+        el.style.stroke = colour;
+        el.style.strokeWidth = String(0.6 + 3.4 * Math.min(1, Math.abs(u)));
+      } else el.style.fill = colour;
+    }
+  }
+
+  play() {
+    if (this.step >= this.pass.n - 1) this.go(0);
+    this.playing = true;
+    this.playButton.innerHTML = PAUSE;
+    this.playButton.setAttribute("aria-pressed", "true");
+    let due = performance.now() + 1000 / this.speed;
+    const tick = (now) => {
+      if (!this.playing) return;
+      if (now >= due) {
+        if (this.step >= this.pass.n - 1) return this.pause();
+        this.go(this.step + 1);
+        due += 1000 / this.speed;
+        if (now - due > 1000 / this.speed) due = now + 1000 / this.speed;
+      }
+      this.frame = requestAnimationFrame(tick);
+    };
+    this.frame = requestAnimationFrame(tick);
+  }
+
+  pause() {
+    this.playing = false;
+    cancelAnimationFrame(this.frame);
+    this.playButton.innerHTML = PLAY;
+    this.playButton.setAttribute("aria-pressed", "false");
+  }
+
+  toggle() {
+    if (this.playing) this.pause();
+    else this.play();
+  }
+
+  act(action) {
+    if (action === "play") return this.toggle();
+    this.pause();
+    const targets = { first: 0, back: this.step - 1, next: this.step + 1, last: this.pass.n - 1 };
+    this.go(targets[action]);
+  }
+
+  // ---------------------------------------------------------------- input
+
+  onClick(e) {
+    const button = e.target.closest("[data-act]");
+    if (button) return this.act(button.dataset.act);
+    const copy = e.target.closest("[data-jf], [data-jb]");
+    if (!copy) return;
+    const backward = this.pass.phase[this.step] > 0 || copy.dataset.jf === undefined;
+    this.pause();
+    this.go(Number(backward ? copy.dataset.jb : copy.dataset.jf));
+  }
+
+  key(e) {
+    const target = e.composedPath()[0];
+    if (e.altKey || e.ctrlKey || e.metaKey || !this.root.isConnected) return;
+    if (target && target.closest && target.closest("input, textarea, select, button, [role=slider], [role=combobox], [contenteditable=true]")) return;
+    const actions = { ArrowRight: "next", PageDown: "next", ArrowLeft: "back", PageUp: "back", Home: "first", End: "last", " ": "play" };
+    const action = actions[e.key];
+    if (!action) return;
+    e.preventDefault();
+    this.act(action);
+  }
+
+  onHover(e) {
+    const text = tipText(e.target);
+    if (!text) return void (this.tip.hidden = true);
+    this.tip.textContent = text;
+    this.tip.hidden = false;
+    const box = this.root.getBoundingClientRect();
+    const x = Math.min(e.clientX - box.left + 14, box.width - this.tip.offsetWidth - 4);
+    this.tip.style.transform = `translate(${Math.max(0, x)}px, ${e.clientY - box.top + 16}px)`;
+  }
+}
+
+// -------------------------------------------------------------------- helpers
+
+function tipText(el) {
+  if (!el || !el.dataset) return "";
+  const code = el.dataset.c; // data-tip-<code> (attribute names are lower case: dataset tipU)
+  const byCode = code && el.dataset[`tip${code.toUpperCase()}`];
+  if (byCode) return byCode;
+  if (el.dataset.tip) return el.dataset.tip;
+  if (el.dataset.v === undefined) return "";
+  const group = el.closest("[data-tpl]");
+  if (!group) return "";
+  const k = Number(el.dataset.v) - Number(group.dataset.first || 0);
+  const cols = Number(group.dataset.cols || 1);
+  const [i, j] = [Math.floor(k / cols), k % cols];
+  const rl = (group.dataset.rl || "").split(SEP), cl = (group.dataset.cl || "").split(SEP);
+  const values = { i: i + 1, j: j + 1, r: rl[i] ?? "", c: cl[j] ?? "", v: fmt(el.__value) };
+  return group.dataset.tpl.replace(/\{([ijrcv])\}/g, (_, key) => values[key]);
+}
+
+function fmt(x) {
+  if (x === undefined || !Number.isFinite(x)) return "—";
+  const text = Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toFixed(5) : x.toExponential(3);
+  return x > 0 ? `+${text}` : text.replace("-", "−");
+}
+
+function grid(g) {
+  const [x0, y0, w, h, rows, cols] = g.dataset.grid.split(",").map(Number);
+  const first = Number(g.dataset.first);
+  const ns = "http://www.w3.org/2000/svg";
+  const frag = document.createDocumentFragment();
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < cols; j++) {
+      const rect = document.createElementNS(ns, "rect");
+      rect.setAttribute("x", x0 + j * w);
+      rect.setAttribute("y", y0 + i * h);
+      rect.setAttribute("width", w - 1);
+      rect.setAttribute("height", h - 1);
+      rect.dataset.v = String(first + i * cols + j);
+      frag.appendChild(rect);
+    }
+  g.appendChild(frag);
+}
+
+function rangeOf(el) {
+  const holder = el.closest("[data-r]");
+  return holder ? Number(holder.dataset.r) : 0;
+}
+
+function decode(b64) {
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  return new Float32Array(bytes.buffer);
+}
+
+function lookup(palette) {
+  // 256 colours of the diverging scale from −1 to +1 (Python's stops, linearly interpolated)
+  const stops = palette.map(([p, hex]) => [p, [1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16))]);
+  const out = [];
+  for (let i = 0; i < 256; i++) {
+    const u = i / 255;
+    let k = 0;
+    while (k < stops.length - 2 && u > stops[k + 1][0]) k++;
+    const [p0, c0] = stops[k], [p1, c1] = stops[k + 1];
+    const f = (u - p0) / (p1 - p0);
+    out.push(`rgb(${c0.map((c, m) => Math.round(c + f * (c1[m] - c))).join(",")})`);
+  }
+  return out;
+}
+
+const ICONS = {
+  first: '<path d="M5 4h2v16H5zM19 4v16L8 12z"/>',
+  back: '<path d="M17 4v16L6 12z"/>',
+  next: '<path d="M7 4v16l11-8z"/>',
+  last: '<path d="M17 4h2v16h-2zM5 4v16l11-8z"/>',
+  play: '<path d="M7 4v16l12-8z"/>',
+  pause: '<path d="M6 4h4v16H6zM14 4h4v16h-4z"/>',
+};
+const icon = (name) => `<svg class="icon" viewBox="0 0 24 24" aria-hidden="true">${ICONS[name]}</svg>`;
+const PLAY = `${icon("play")}<span>Play</span>`;
+const PAUSE = `${icon("pause")}<span>Pause</span>`;
+
+const CONTROLS = `
+<div class="controls" role="toolbar" aria-label="Step through the pass">
+  <button data-act="first" title="First step (Home)">${icon("first")}<span>First</span></button>
+  <button data-act="back" title="Back (← or Page Up)">${icon("back")}<span>Back</span></button>
+  <button data-act="play" class="primary" aria-pressed="false" title="Play / Pause (space)">${PLAY}</button>
+  <button data-act="next" title="Next (→ or Page Down)"><span>Next</span>${icon("next")}</button>
+  <button data-act="last" title="Last step (End)"><span>Last</span>${icon("last")}</button>
+  <select aria-label="Speed"></select>
+  <input type="range" min="1" value="1" step="1" aria-label="Step">
+  <span class="where" aria-live="polite"></span>
+</div>
+<div class="panels"></div>
+<div class="tip" hidden></div>`;

@@ -1,0 +1,194 @@
+"""Everything the step page shows for every step of one pass, as one JSON-safe payload.
+
+``build_payload(PassInput)`` is the page's view model: the player in the browser receives it once
+per change of settings and steps through it without asking the server (see the package docstring
+for the format). Pure Python and NumPy; the traces come from the engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from bptt_core.backward import BackwardTrace
+from bptt_core.model import ForwardTrace, Params, RNNConfig
+from bptt_viz.figures.style import DIVERGING
+from bptt_viz.labels import display_char
+from bptt_viz.notation import Notation
+from bptt_viz.player import heatmaps, legends, network, sums, text, units
+from bptt_viz.player.encode import table, value_table
+from bptt_viz.player.steps import PHASE_CODES, Step, copy_codes, pass_steps, step_label
+
+
+@dataclass(frozen=True, eq=False)
+class PassInput:
+    """One BPTT pass of the engine and how to show it."""
+
+    notation: Notation
+    config: RNNConfig
+    params: Params  # the weights the pass ran with
+    fwd: ForwardTrace
+    bwd: BackwardTrace
+    vocab: tuple[str, ...]  # characters in vocabulary order
+    input_chars: tuple[str, ...]  # x(1..T)
+    target_chars: tuple[str, ...]  # d(1..T)
+
+    @property
+    def T(self) -> int:
+        return self.fwd.T
+
+
+def _chars(p: PassInput) -> tuple[list[str], list[str], list[str]]:
+    shown = [display_char(c) for c in p.vocab]
+    return (
+        shown,
+        [display_char(c) for c in p.input_chars],
+        [display_char(c) for c in p.target_chars],
+    )
+
+
+def network_panel(p: PassInput, steps: list[Step]) -> dict:
+    _, inputs, targets = _chars(p)
+    panel = network.unfolded_panel(p.notation, p.fwd, p.bwd, inputs, targets, steps)
+    titles = [
+        "Unfolded network: "
+        + ("after the backward pass" if s.phase == "update" else f"{s.phase} pass, t = {s.t}")
+        for s in steps
+    ]
+    return {
+        "id": "network",
+        "title": "",
+        "html": panel.svg,
+        "caption": legends.network_caption(p.notation, network.cut(p.bwd.truncation, p.T)),
+        "codes": table(panel.codes),
+        "slots": {"title": table(titles)},
+    }
+
+
+def units_panel(p: PassInput, steps: list[Step]) -> dict | None:
+    vocab, _, _ = _chars(p)
+    if not units.shown(p.config.hidden_size, len(vocab)):
+        return None
+    panel = units.units_panel(p.notation, p.params, p.fwd, p.bwd, vocab, steps)
+    titles = [f"Copy t = {s.t or p.T}, unit by unit" for s in steps]
+    captions = [f"{c}. {legends.units_caption(p.notation)}" for c in panel.captions]
+    return {
+        "id": "units",
+        "title": "",
+        "html": panel.svg,
+        "caption": "",
+        "values": value_table(panel.values, panel.ranges),
+        "slots": {"title": table(titles), "caption": table(captions)},
+    }
+
+
+def delta_panels(p: PassInput, steps: list[Step]) -> list[dict]:
+    vocab, inputs, targets = _chars(p)
+    ticks = [f"{a}→{b}" for a, b in zip(inputs, targets, strict=True)]
+    jump_back = [2 * p.T - t for t in range(1, p.T + 1)]
+    codes = table([copy_codes(s, p.T) for s in steps])
+    n = p.notation
+    units_labels = [f"unit {j + 1}" for j in range(p.config.hidden_size)]
+    spec = (
+        ("delta_o", p.bwd.delta_o, [f"“{c}”" for c in vocab]),
+        ("delta_h", p.bwd.delta_h, units_labels),
+    )
+    panels = []
+    for key, values, labels in spec:
+        flat, zmax = heatmaps.heatmap_values(values)
+        svg = heatmaps.heatmap_svg(values.shape, ticks, labels, n.plain(key), jump_back)
+        softmax_ce = p.config.output == "softmax" and p.config.loss == "cross_entropy"
+        panels.append(
+            {
+                "id": key,
+                "title": legends.delta_title(n, key),
+                "html": svg,
+                "caption": legends.delta_caption(n, key, softmax_ce),
+                "codes": codes,
+                "values": value_table([flat] * len(steps), [[zmax]] * len(steps)),
+            }
+        )
+    return panels
+
+
+def sums_panel(p: PassInput, steps: list[Step]) -> dict:
+    vocab, _, _ = _chars(p)
+    units_labels = [f"h{j + 1}" for j in range(p.config.hidden_size)]
+    panel = sums.sums_panel(p.notation, p.bwd, units_labels, [f"“{c}”" for c in vocab], steps)
+    return {
+        "id": "sums",
+        "title": "The weight gradients, accumulating",
+        "html": panel.svg,
+        "caption": legends.sums_caption(
+            p.notation, p.bwd.truncation if network.cut(p.bwd.truncation, p.T) else None
+        ),
+        "values": value_table(panel.values, [panel.ranges] * len(steps)),
+    }
+
+
+def ledger_panel(p: PassInput, steps: list[Step]) -> dict:
+    _, inputs, targets = _chars(p)
+    labels = [f"t = {i + 1}  {a}→{b}" for i, (a, b) in enumerate(zip(inputs, targets, strict=True))]
+    running = sums.running_sums(p.bwd)
+    rows = [
+        text.ledger_running_html(
+            None if s.phase == "forward" else running.map(lambda a, i=(s.t or 1) - 1: a[i])
+        )
+        for s in steps
+    ]
+    return {
+        "id": "ledger",
+        "title": "Ledger: each copy's share of each gradient",
+        "html": text.ledger_html(p.notation, p.bwd, labels),
+        "caption": legends.ledger_caption(),
+        "codes": table([copy_codes(s, p.T) for s in steps]),
+        "slots": {"ledger_running": table(rows)},
+    }
+
+
+def text_panels(p: PassInput, steps: list[Step]) -> list[dict]:
+    _, inputs, targets = _chars(p)
+    chars = (inputs, targets)
+    n = p.notation
+    status = [text.status_html(n, s, p.fwd, p.bwd, chars) for s in steps]
+    eqs = [text.equations_html(n, p.config, p.params, p.fwd, p.bwd, s, chars) for s in steps]
+    return [
+        {
+            "id": "status",
+            "html": '<div data-slot="status"></div>',
+            "slots": {"status": table(status)},
+        },
+        {
+            "id": "equations",
+            "title": "This step's equations, with its numbers",
+            "html": '<div data-slot="eqs"></div>',
+            "caption": "Vectors longer than five entries show their first five and ⋯; hover the "
+            "drawings for every number.",
+            "slots": {"eqs": table(eqs)},
+        },
+    ]
+
+
+def build_payload(p: PassInput, start: int = 0) -> dict:
+    """The whole pass for the browser; ``start`` is the step to open at (0-based)."""
+    steps = pass_steps(p.T, with_update=False)
+    panels = [
+        *text_panels(p, steps),
+        network_panel(p, steps),
+        units_panel(p, steps),
+        *delta_panels(p, steps),
+        sums_panel(p, steps),
+        ledger_panel(p, steps),
+    ]
+    payload = {
+        "n": len(steps),
+        "labels": [step_label(s, len(steps)) for s in steps],
+        "phase": [PHASE_CODES[s.phase] for s in steps],
+        "palette": DIVERGING,
+        "panels": [panel for panel in panels if panel is not None],
+        "start": int(start),
+    }
+    body = json.dumps(payload["panels"], sort_keys=True).encode()
+    payload["pass_id"] = hashlib.sha1(body).hexdigest()[:16]
+    return payload
