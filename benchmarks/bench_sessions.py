@@ -15,7 +15,7 @@ benchmarks/results/sessions.json.
 
 A single process serves every session on one Python interpreter; sessions keep only their
 own state (a Trainer with a bounded history, widget values); the computed traces live in
-shared caches bounded by ``max_entries`` and a TTL (bptt_app/compute.py, flow_cache.py).
+shared caches bounded by ``max_entries`` and a TTL (bptt_app/step_player.py, analysis.py).
 """
 
 from __future__ import annotations
