@@ -6,7 +6,8 @@ Public API (the contract of DESIGN.md section 3)::
     gradient_flow, jacobian_norms, gradcheck, Corpus, Trainer, save_params, load_params
 
 plus what the pages need beside it: truncation comparisons, σ_max and the Pascanu bound,
-optimizers and clipping, the recall task, a bounded training history and the chance level.
+optimizers and clipping, W_hh rescaled to a spectral radius (``with_spectral_radius``), the recall
+task, a bounded training history and the chance level.
 No Streamlit, no Plotly, no LaTeX; pandas only builds ``Trainer.history`` when it is read.
 """
 
@@ -32,6 +33,7 @@ from bptt_core.model import (
     init_params,
     rescale_spectral_radius,
     spectral_radius,
+    with_spectral_radius,
 )
 from bptt_core.optim import CLIPPING, OPTIMIZERS, clip_gradients, make_optimizer
 from bptt_core.serialization import load_params, params_to_bytes, save_params
@@ -75,4 +77,5 @@ __all__ = [
     "sigma_max",
     "spectral_radius",
     "truncation_comparison",
+    "with_spectral_radius",
 ]

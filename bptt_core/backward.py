@@ -22,12 +22,20 @@ then the sum over unfolded copies of its local contribution::
 
     ∂L/∂W_xh = Σ_t delta_h(t) x(t)ᵀ      ∂L/∂W_hh = Σ_t delta_h(t) h(t−1)ᵀ     ∂L/∂b_h = Σ_t delta_h(t)
     ∂L/∂W_hy = Σ_t delta_o(t) h(t)ᵀ      ∂L/∂b_y = Σ_t delta_o(t)
+
+Each piece is written once and shared by ``backward``, the flow analyses (``bptt_core.flow``) and
+the Trainer's online step: ``local_errors`` (delta_o, dh_local, f'), ``errors_by_distance`` (the
+recursion over j), ``full_hidden_deltas`` (full BPTT as a recursion over time, T times cheaper)
+and ``gradients_from_deltas`` (the five sums above).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import islice
+from typing import NamedTuple
 
 import numpy as np
 
@@ -107,20 +115,103 @@ class BackwardTrace:
     def partial_sum(self, start: int, stop: int | None = None) -> Params:
         """Σ of the contributions of copies start..stop−1 (0-based, half-open), without per_step."""
         s = slice(start, stop)
-        dh, do = self.delta_h[s], self.delta_o[s]
-        return Params(
-            W_xh=dh.T @ self.inputs[s],
-            W_hh=dh.T @ self.h_prev[s],
-            W_hy=do.T @ self.h[s],
-            b_h=dh.sum(axis=0),
-            b_y=do.sum(axis=0),
+        return gradients_from_deltas(
+            delta_o=self.delta_o[s],
+            h=self.h[s],
+            delta_h=self.delta_h[s],
+            inputs=self.inputs[s],
+            h_prev=self.h_prev[s],
         )
+
+
+@dataclass(frozen=True, eq=False)
+class LocalErrors:
+    """What each loss term L(t) gives its own copy t, before anything crosses a recurrent edge."""
+
+    delta_o: np.ndarray  # (T, O) ∂L(t)/∂o(t)
+    dh_local: np.ndarray  # (T, H) ∂L(t)/∂h(t) = W_hyᵀ delta_o(t)
+    fprime: np.ndarray  # (T, H) f'(a(t))
+
+
+def local_errors(params: Params, config: RNNConfig, trace: ForwardTrace) -> LocalErrors:
+    """The output error, the error each h(t) gets from its own output, and f'(a(t)).
+
+    Parameters
+    ----------
+    params : Params the forward pass used (only W_hy is read)
+    config : RNNConfig
+    trace : ForwardTrace with a, h (T,H), y and targets (T,O)
+
+    Returns
+    -------
+    LocalErrors with delta_o (T,O) = ∂L(t)/∂o(t), dh_local (T,H) = W_hyᵀ delta_o(t) and
+    fprime (T,H) = f'(a(t)), each one array operation over all t.
+    """
+    # output layer: ∂L(t)/∂o(t) through the loss and g
+    delta_o = F.output_delta(config.output, config.loss, trace.y, trace.targets)
+    # backprop through o(t) = W_hy h(t) + b_y: ∂L(t)/∂h(t) = W_hyᵀ delta_o(t)
+    dh_local = delta_o @ params.W_hy
+    # the slope of h(t) = f(a(t)), used by every step back through f
+    fprime = F.activation_derivative(config.activation, trace.a, trace.h)
+    return LocalErrors(delta_o=delta_o, dh_local=dh_local, fprime=fprime)
+
+
+class ErrorsAtDistance(NamedTuple):
+    """One step of the recursion over distance j: the errors of the losses L(s+j) at copies s."""
+
+    copies: slice  # the copies s reached (the rows of dh and e); the loss is L(s+j)
+    dh: np.ndarray  # (m, H) ∂L(s+j)/∂h(s): dh_local(s) for j = 0, else W_hhᵀ e_{j−1}(s+1)
+    e: np.ndarray  # (m, H) e_j(s) = ∂L(s+j)/∂a(s)
+
+
+def errors_by_distance(
+    W_hh: np.ndarray, fprime: np.ndarray, dh_local: np.ndarray
+) -> Iterator[ErrorsAtDistance]:
+    """The error of every loss term sent back one copy at a time: e_j for j = 0, 1, …, T−1.
+
+    e_0(s) = f'(a(s)) ⊙ dh_local(s)        e_j(s) = f'(a(s)) ⊙ W_hhᵀ e_{j−1}(s+1)
+
+    The loop is over the distance j, not over time: e_j(s) for all copies s is one matrix
+    product. Stop iterating after k distances for truncation k.
+
+    Parameters
+    ----------
+    W_hh : (H, H) hidden → hidden weights
+    fprime : (T, H) f'(a(s)) of the copies s = 0..T−1
+    dh_local : (n, H) ∂L(t)/∂h(t) of the last n losses t = T−n..T−1; n = T for every loss,
+        n = 1 for the newest loss alone (the Trainer's online step)
+
+    Yields
+    ------
+    ErrorsAtDistance for j = 0..T−1, with rows for the copies s = max(T−n−j, 0)..T−1−j: the
+    losses L(s+j) that still have a copy j steps back. With n = T, e_j is (T−j, H) and row s is
+    copy s.
+    """
+    T, n = fprime.shape[0], dh_local.shape[0]
+    # backprop through f at each loss's own copy
+    e = fprime[T - n :] * dh_local
+    yield ErrorsAtDistance(copies=slice(T - n, T), dh=dh_local, e=e)
+    for j in range(1, T):
+        first = max(T - n - j, 0)  # the earliest copy reached at distance j
+        # a loss whose e_{j−1} sits at copy 0 has no copy j steps back
+        reaching = e if j <= T - n else e[1:]
+        # backprop through the recurrent edge: ∂L(s+j)/∂h(s) = W_hhᵀ e_{j−1}(s+1)
+        dh = reaching @ W_hh
+        # backprop through f at copy s
+        e = fprime[first : T - j] * dh
+        yield ErrorsAtDistance(copies=slice(first, T - j), dh=dh, e=e)
 
 
 def full_hidden_deltas(
     W_hh: np.ndarray, fprime: np.ndarray, dh_local: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Full BPTT recursion. Returns delta_h (T,H) and dh_carried (T,H)."""
+    """Full BPTT, the recursion over time: one matrix-vector product per copy.
+
+    delta_h(t) = f'(a(t)) ⊙ (dh_local(t) + dh_carried(t)),   dh_carried(t) = W_hhᵀ delta_h(t+1)
+
+    It equals Σ_j e_j(t) over every distance (``errors_by_distance``) at about 2/T of the cost.
+    Returns delta_h (T,H) and dh_carried (T,H).
+    """
     T, H = dh_local.shape
     delta_h = np.empty((T, H))
     carried = np.empty((T, H))
@@ -135,55 +226,74 @@ def full_hidden_deltas(
 
 
 def truncated_hidden_deltas(
-    W_hh: np.ndarray, fprime: np.ndarray, dh_local: np.ndarray, k: int
+    W_hh: np.ndarray, fprime: np.ndarray, dh_local: np.ndarray, k: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Windowed truncation: every L(t) reaches copies t, t−1, …, t−k+1 (any k ≥ 1).
+    """Windowed truncation: every L(t) reaches copies t, t−1, …, t−k+1 (any k ≥ 1; None: all).
 
-    Loops over the distance j (not over time): e_j(s) for all s at once is one matrix product.
+    delta_h(s) = Σ_{j=0}^{k−1} e_j(s),   dh_carried(s) = Σ_{j=1}^{k−1} W_hhᵀ e_{j−1}(s+1)
+
+    ``fprime`` is (T,H); ``dh_local`` is (n,H), the last n losses (see ``errors_by_distance``).
     Returns delta_h (T,H) and dh_carried (T,H).
     """
-    T, _ = dh_local.shape
-    e = fprime * dh_local  # e_0(s) = ∂L(s)/∂a(s): backprop through f at the loss's own copy
-    delta_h = e.copy()
-    carried = np.zeros_like(dh_local)
-    for j in range(1, min(k, T)):
-        # e_j(s) for s = 0..T−1−j: through the recurrent edge, then through f at copy s
-        g = e[1:] @ W_hh  # (T−j, H): ∂L(s+j)/∂h(s) = W_hhᵀ e_{j−1}(s+1)
-        carried[: T - j] += g
-        e = fprime[: T - j] * g
-        delta_h[: T - j] += e
+    delta_h = np.zeros_like(fprime)
+    carried = np.zeros_like(fprime)
+    for j, step in enumerate(islice(errors_by_distance(W_hh, fprime, dh_local), k)):
+        delta_h[step.copies] += step.e  # the error of the loss j steps later, at copy s
+        if j > 0:  # error from a later loss, reaching h(s) through the recurrent edge
+            carried[step.copies] += step.dh
     return delta_h, carried
+
+
+def gradients_from_deltas(
+    *,
+    delta_o: np.ndarray,
+    h: np.ndarray,
+    delta_h: np.ndarray,
+    inputs: np.ndarray,
+    h_prev: np.ndarray,
+) -> Params:
+    """The five gradients: the sum over copies of each copy's local contribution.
+
+    ∂L/∂W_xh = Σ_t delta_h(t) x(t)ᵀ    ∂L/∂W_hh = Σ_t delta_h(t) h(t−1)ᵀ    ∂L/∂b_h = Σ_t delta_h(t)
+    ∂L/∂W_hy = Σ_t delta_o(t) h(t)ᵀ    ∂L/∂b_y = Σ_t delta_o(t)
+
+    Parameters
+    ----------
+    delta_o : (n, O) with h (n, H): the output layer's copies
+    delta_h : (m, H) with inputs (m, I) and h_prev (m, H): the hidden layer's copies
+        (n and m may differ: the online step has one output copy and up to k hidden ones)
+    """
+    return Params(
+        W_xh=delta_h.T @ inputs,  # through a(t) = W_xh x(t) + …
+        W_hh=delta_h.T @ h_prev,  # through a(t) = … + W_hh h(t−1) + …
+        W_hy=delta_o.T @ h,  # through o(t) = W_hy h(t) + b_y
+        b_h=delta_h.sum(axis=0),
+        b_y=delta_o.sum(axis=0),
+    )
 
 
 def backward_unchecked(
     params: Params, config: RNNConfig, trace: ForwardTrace, truncation: int | None
 ) -> BackwardTrace:
     """``backward`` without validation (for inner loops that already validated)."""
-    T = trace.a.shape[0]
-    # output layer: ∂L(t)/∂o(t), one array operation for all t
-    delta_o = F.output_delta(config.output, config.loss, trace.y, trace.targets)
-    # backprop into h(t) from its own output: W_hyᵀ delta_o(t)
-    dh_local = delta_o @ params.W_hy
-    fprime = F.activation_derivative(config.activation, trace.a, trace.h)
-    if truncation is None or truncation >= T:
-        delta_h, carried = full_hidden_deltas(params.W_hh, fprime, dh_local)
+    errors = local_errors(params, config, trace)
+    if truncation is None or truncation >= trace.T:
+        delta_h, carried = full_hidden_deltas(params.W_hh, errors.fprime, errors.dh_local)
     else:
-        delta_h, carried = truncated_hidden_deltas(params.W_hh, fprime, dh_local, truncation)
-    h_prev = np.concatenate([trace.h0[None, :], trace.h[:-1]], axis=0)
-    grads = Params(
-        W_xh=delta_h.T @ trace.inputs,  # Σ_t delta_h(t) x(t)ᵀ
-        W_hh=delta_h.T @ h_prev,  # Σ_t delta_h(t) h(t−1)ᵀ
-        W_hy=delta_o.T @ trace.h,  # Σ_t delta_o(t) h(t)ᵀ
-        b_h=delta_h.sum(axis=0),
-        b_y=delta_o.sum(axis=0),
+        delta_h, carried = truncated_hidden_deltas(
+            params.W_hh, errors.fprime, errors.dh_local, truncation
+        )
+    h_prev = trace.h_prev
+    grads = gradients_from_deltas(
+        delta_o=errors.delta_o, h=trace.h, delta_h=delta_h, inputs=trace.inputs, h_prev=h_prev
     )
     return BackwardTrace(
         grads=grads,
-        delta_o=delta_o,
+        delta_o=errors.delta_o,
         delta_h=delta_h,
-        dh_local=dh_local,
+        dh_local=errors.dh_local,
         dh_carried=carried,
-        fprime=fprime,
+        fprime=errors.fprime,
         truncation=truncation,
         inputs=trace.inputs,
         h=trace.h,

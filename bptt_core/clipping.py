@@ -29,7 +29,7 @@ from bptt_core.model import (
     check_params,
     check_sequence,
     forward_unchecked,
-    rescale_spectral_radius,
+    with_spectral_radius,
 )
 from bptt_core.optim import check_clipping, clip_gradients
 
@@ -68,6 +68,19 @@ class ClippingComparison:
     param_norms: np.ndarray  # (3, 5) ‖·‖₂ of each parameter (PARAM_NAMES order) in g, g_n, g_v
 
 
+def _finite_gradient(grads: Params) -> Params:
+    """``grads`` as float64 arrays; a non-Params or non-finite gradient is a ValueError."""
+    if not isinstance(grads, Params):
+        raise ValueError(f"grads must be a bptt_core.Params, got {type(grads).__name__}.")
+    arrays = [np.asarray(getattr(grads, n), dtype=np.float64) for n in PARAM_NAMES]
+    if not all(np.isfinite(a).all() for a in arrays):
+        raise ValueError(
+            "The gradient contains infinite or NaN entries, so neither clipping can be compared "
+            "(the forward pass probably overflowed)."
+        )
+    return Params(*arrays)
+
+
 def compare_clipping(grads: Params, threshold: float) -> ClippingComparison:
     """Clip ``grads`` by its global norm and entry by entry at the same threshold ``c``.
 
@@ -85,23 +98,12 @@ def compare_clipping(grads: Params, threshold: float) -> ClippingComparison:
         and the norm of every parameter's part in g, g_n and g_v.
     """
     _, c = check_clipping("norm", threshold)
-    if not isinstance(grads, Params):
-        raise ValueError(f"grads must be a bptt_core.Params, got {type(grads).__name__}.")
-    arrays = [np.asarray(getattr(grads, n), dtype=np.float64) for n in PARAM_NAMES]
-    if not all(np.isfinite(a).all() for a in arrays):
-        raise ValueError(
-            "The gradient contains infinite or NaN entries, so neither clipping can be compared "
-            "(the forward pass probably overflowed)."
-        )
-    g = Params(*arrays)
+    g = _finite_gradient(grads)
     by_norm, info_norm = clip_gradients(g, "norm", c)
     by_value, info_value = clip_gradients(g, "value", c)
     flat = g.flat()
     param_norms = np.array(
-        [
-            [float(np.linalg.norm(getattr(p, n))) for n in PARAM_NAMES]
-            for p in (g, by_norm, by_value)
-        ]
+        [[float(np.linalg.norm(a)) for _, a in p.items()] for p in (g, by_norm, by_value)]
     )
     return ClippingComparison(
         threshold=c,
@@ -135,12 +137,46 @@ class ClippingDemo:
 def _gradient(
     params: Params, config: RNNConfig, x: np.ndarray, d: np.ndarray, h0: np.ndarray, radius: float
 ) -> tuple[Params, float]:
-    W_hh = rescale_spectral_radius(params.W_hh, radius)
-    p = Params(params.W_xh, W_hh, params.W_hy, params.b_h, params.b_y)
+    p = with_spectral_radius(params, radius)
     with np.errstate(all="ignore"):
         trace = forward_unchecked(p, config, x, d, h0)
         grads = backward_unchecked(p, config, trace, None).grads
     return grads, float(trace.loss)
+
+
+def _gradient_to_clip(
+    params: Params,
+    config: RNNConfig,
+    sequence: tuple[np.ndarray, np.ndarray, np.ndarray],
+    radius: float,
+    c: float,
+    fallback_radius: float,
+) -> tuple[Params, float, float, bool]:
+    """The full-BPTT gradient g at ρ(W_hh) = ``radius``; if ‖g‖ ≤ c (nothing to clip) and
+    ``radius < fallback_radius``, the gradient at ``fallback_radius`` instead.
+
+    Returns (g, its loss, the ρ used, whether the fallback was used).
+    """
+    grads, loss = _gradient(params, config, *sequence, radius)
+    norm = grads.global_norm()
+    if np.isfinite(norm) and norm <= c and float(radius) < fallback_radius:
+        grads, loss = _gradient(params, config, *sequence, fallback_radius)
+        return grads, loss, float(fallback_radius), True
+    return grads, loss, float(radius), False
+
+
+def _threshold_that_clips(grads: Params, c: float) -> tuple[float, bool]:
+    """c itself if some entry of g exceeds it; else (value clipping would not act) the 90th
+    percentile of |g_i| (one entry in ten is clamped), or max|g_i| / 2 if that percentile is 0.
+    Either way ‖g‖ ≥ max|g_i| > c, so norm clipping acts too. Returns (c, whether lowered)."""
+    magnitudes = np.abs(grads.flat())
+    largest = float(magnitudes.max(initial=0.0))
+    if not (np.isfinite(largest) and 0.0 < largest <= c):
+        return c, False
+    lowered = float(np.quantile(magnitudes, LOWERED_QUANTILE))
+    if not 0.0 < lowered < largest:
+        lowered = largest / 2.0
+    return lowered, True
 
 
 def clipping_demo(
@@ -155,56 +191,23 @@ def clipping_demo(
 ) -> ClippingDemo:
     """Compare norm and value clipping on an exploding gradient of this network.
 
-    W_hh is rescaled to spectral radius ``radius`` and the full-BPTT gradient g of the sequence
-    is computed from h(0) = 0. If ‖g‖ ≤ c (nothing to clip) and ``radius < fallback_radius``,
-    the gradient at ``fallback_radius`` is used instead. If no entry of g exceeds c, value
-    clipping would not act, so c is lowered to the 90th percentile of |g_i| (one entry in ten
-    is clamped), or to max|g_i| / 2 if that percentile is 0; either way ‖g‖ ≥ max|g_i| > c, so
-    norm clipping acts too.
-
-    Parameters
-    ----------
-    params : Params
-        The network (W_hh is rescaled; the other arrays are used as they are).
-    config : RNNConfig
-        Its architecture.
-    inputs, targets : np.ndarray
-        (T, I) and (T, O), one sequence.
-    radius : float
-        ρ(W_hh) to rescale to (≥ 0).
-    threshold : float
-        c > 0.
-    fallback_radius : float
-        ρ(W_hh) tried when the gradient at ``radius`` is not larger than c.
+    W_hh is rescaled to spectral radius ``radius`` (≥ 0; the other arrays are used as they are)
+    and the full-BPTT gradient g of ``inputs`` (T,I), ``targets`` (T,O) is computed from
+    h(0) = 0. If ‖g‖ ≤ c = ``threshold``, the gradient at ``fallback_radius`` is used instead
+    (``_gradient_to_clip``); if no entry of g exceeds c, c is lowered so that value clipping acts
+    (``_threshold_that_clips``). Bad arguments, or a gradient that overflowed, are a ValueError.
 
     Returns
     -------
-    ClippingDemo
-        Which ρ and c were used, and the comparison (see ``compare_clipping``).
-
-    Raises
-    ------
-    ValueError
-        Bad arguments, or a gradient that overflowed (infinite or NaN entries).
+    ClippingDemo: which ρ and c were used, and the comparison (see ``compare_clipping``).
     """
     p = check_params(params, config)
     _, requested = check_clipping("norm", threshold)
-    c = requested
-    x, d, h0 = check_sequence(config, inputs, targets, None)
-    grads, loss = _gradient(p, config, x, d, h0, radius)
-    used, fallback = float(radius), False
-    norm = grads.global_norm()
-    if np.isfinite(norm) and norm <= c and float(radius) < fallback_radius:
-        grads, loss = _gradient(p, config, x, d, h0, fallback_radius)
-        used, fallback = float(fallback_radius), True
-    magnitudes = np.abs(grads.flat())
-    largest = float(magnitudes.max(initial=0.0))
-    lowered = bool(np.isfinite(largest) and 0.0 < largest <= c)
-    if lowered:
-        c = float(np.quantile(magnitudes, LOWERED_QUANTILE))
-        if not 0.0 < c < largest:
-            c = largest / 2.0
-    comparison = compare_clipping(grads, c)
+    sequence = check_sequence(config, inputs, targets, None)
+    grads, loss, used, fallback = _gradient_to_clip(
+        p, config, sequence, radius, requested, fallback_radius
+    )
+    c, lowered = _threshold_that_clips(grads, requested)
     return ClippingDemo(
         requested_radius=float(radius),
         radius=used,
@@ -212,5 +215,5 @@ def clipping_demo(
         requested_threshold=requested,
         threshold_lowered=lowered,
         loss=loss,
-        comparison=comparison,
+        comparison=compare_clipping(grads, c),
     )

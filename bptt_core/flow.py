@@ -16,9 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from bptt_core import functions as F
+from bptt_core.backward import errors_by_distance, gradients_from_deltas, local_errors
 from bptt_core.model import PARAM_NAMES, ForwardTrace, Params, RNNConfig, check_params
 
-# The maps below cost O(T²·H²) time; beyond this length the page shows a prefix of the text.
+# The engine's hard limit on T for the T × T analyses below (they cost O(T²·H²) time): longer
+# sequences are refused with a ValueError. It is not the length a page shows: a caller that wants
+# a shorter prefix of its text cuts it before calling.
 MAX_FLOW_T = 400
 
 
@@ -49,32 +52,33 @@ def gradient_bound(config: RNNConfig, params: Params, max_distance: int) -> np.n
         return base ** np.arange(max_distance + 1, dtype=np.float64)
 
 
-def _local_errors(params: Params, config: RNNConfig, trace: ForwardTrace):
-    delta_o = F.output_delta(config.output, config.loss, trace.y, trace.targets)
-    dh_local = delta_o @ params.W_hy  # ∂L(t)/∂h(t)
-    fprime = F.activation_derivative(config.activation, trace.a, trace.h)
-    return delta_o, dh_local, fprime
-
-
 def gradient_flow(params: Params, config: RNNConfig, trace: ForwardTrace) -> np.ndarray:
     """The T × T map ``[t, k] = ‖∂L(t)/∂a(k)‖₂`` for k ≤ t, else 0.
 
     Row t shows how the error of the single loss term L(t) spreads back over the copies
     k = t, t−1, …, 1: the term-by-term picture of the double sum Σ_t Σ_k of the "hello" notes.
+    Entry [s+j, s] is ‖e_j(s)‖ from the recursion over distance (``errors_by_distance``).
+
+    Parameters
+    ----------
+    params : Params the forward pass used
+    config : RNNConfig
+    trace : ForwardTrace from ``forward`` (T ≤ MAX_FLOW_T)
+
+    Returns
+    -------
+    (T, T) array, lower triangular.
     """
     p = check_params(params, config)
     _check_trace(trace)
     T = trace.T
     _check_flow_length(T)
-    _, dh_local, fprime = _local_errors(p, config, trace)
+    errors = local_errors(p, config, trace)
     flow = np.zeros((T, T))
-    e = fprime * dh_local  # e_0(s)
-    idx = np.arange(T)
-    flow[idx, idx] = np.linalg.norm(e, axis=1)
-    for j in range(1, T):  # distance j: e_j(s) for all s at once
-        e = fprime[: T - j] * (e[1:] @ p.W_hh)
-        s = idx[: T - j]
-        flow[s + j, s] = np.linalg.norm(e, axis=1)
+    for j, step in enumerate(errors_by_distance(p.W_hh, errors.fprime, errors.dh_local)):
+        s = np.arange(T - j)  # the copies s reached at distance j, by the losses s + j
+        # ‖e_j(s)‖ = ‖∂L(s+j)/∂a(s)‖₂ (what np.linalg.norm(axis=1) computes, without its checks)
+        flow[s + j, s] = np.sqrt((step.e * step.e).sum(axis=1))
     return flow
 
 
@@ -128,52 +132,37 @@ class TruncationComparison:
     distance_norms: np.ndarray  # (T, P+1) ‖G_j‖ for j = 0..T−1
 
 
-def _param_parts(
-    e: np.ndarray, j: int, trace: ForwardTrace, h_prev: np.ndarray, delta_o: np.ndarray
-) -> Params:
-    """G_j split by parameter: e (T−j, H) holds e_j(s) for s = 0..T−1−j."""
-    n = e.shape[0]
-    zero_out = np.zeros((delta_o.shape[1], trace.h.shape[1]))
-    return Params(
-        W_xh=e.T @ trace.inputs[:n],
-        W_hh=e.T @ h_prev[:n],
-        W_hy=delta_o.T @ trace.h if j == 0 else zero_out,  # the output layer sees no recurrence
-        b_h=e.sum(axis=0),
-        b_y=delta_o.sum(axis=0) if j == 0 else np.zeros(delta_o.shape[1]),
-    )
-
-
-def truncation_comparison(
-    params: Params, config: RNNConfig, trace: ForwardTrace
-) -> TruncationComparison:
-    """Compare the truncated gradient with the full one for every k = 1..T (see the class)."""
-    p = check_params(params, config)
-    _check_trace(trace)
-    T = trace.T
-    _check_flow_length(T)
-    delta_o, dh_local, fprime = _local_errors(p, config, trace)
+def _parts_by_distance(params: Params, config: RNNConfig, trace: ForwardTrace) -> np.ndarray:
+    """(T, P) the gradient carried over distance j, G_j, as one flat vector (PARAM_NAMES order)
+    for j = 0..T−1: the gradients of the errors e_j(s) = ∂L(s+j)/∂a(s), summed over the copies s."""
+    errors = local_errors(params, config, trace)
     h_prev = trace.h_prev
-    names = (*PARAM_NAMES, "all")
-    parts: list[Params] = []
-    e = fprime * dh_local
-    for j in range(T):
-        if j > 0:
-            e = fprime[: T - j] * (e[1:] @ p.W_hh)
-        parts.append(_param_parts(e, j, trace, h_prev, delta_o))
-    flat_parts = np.stack([np.concatenate([v.ravel() for _, v in g.items()]) for g in parts])
-    sizes = [getattr(parts[0], n).size for n in PARAM_NAMES]
-    bounds = np.cumsum([0, *sizes])
-    cums = np.cumsum(flat_parts, axis=0)  # (T, P): g_k for k = 1..T
+    parts = []
+    for j, step in enumerate(errors_by_distance(params.W_hh, errors.fprime, errors.dh_local)):
+        out = slice(None) if j == 0 else slice(0)  # the output layer sees no recurrence
+        G_j = gradients_from_deltas(
+            delta_o=errors.delta_o[out],
+            h=trace.h[out],
+            delta_h=step.e,
+            inputs=trace.inputs[step.copies],
+            h_prev=h_prev[step.copies],
+        )
+        parts.append(G_j.flat())
+    return np.stack(parts)
+
+
+def _compare_columns(
+    parts: np.ndarray, columns: list[slice]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Relative error, cosine and ‖G_j‖ (each (T, C)) of g_k = Σ_{j<k} G_j against g = Σ_j G_j,
+    for each column group of ``parts`` (T, P)."""
+    cums = np.cumsum(parts, axis=0)  # (T, P): g_k for k = 1..T
     full = cums[-1]
-    P = len(names)
-    rel = np.zeros((T, P))
-    cos = np.zeros((T, P))
-    dist = np.zeros((T, P))
-    for c in range(P):
-        sl = slice(0, bounds[-1]) if c == P - 1 else slice(bounds[c], bounds[c + 1])
-        g = full[sl]
-        gk = cums[:, sl]
-        dist[:, c] = np.linalg.norm(flat_parts[:, sl], axis=1)
+    shape = (parts.shape[0], len(columns))
+    rel, cos, dist = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    for c, sl in enumerate(columns):
+        g, gk = full[sl], cums[:, sl]
+        dist[:, c] = np.linalg.norm(parts[:, sl], axis=1)
         gn = np.linalg.norm(g)
         gkn = np.linalg.norm(gk, axis=1)
         if gn > 0:
@@ -182,18 +171,49 @@ def truncation_comparison(
                 cos[:, c] = np.where(gkn > 0, gk @ g / (gkn * gn), 0.0)
         else:
             cos[:, c] = 1.0
+    return rel, cos, dist
+
+
+def _dropped_share(dist: np.ndarray) -> np.ndarray:
+    """(T, C) Σ_{j≥k} ‖G_j‖ / Σ_j ‖G_j‖ for k = 1..T, from dist[j] = ‖G_j‖ (0 where all vanish)."""
     total = dist.sum(axis=0)
-    dropped = np.zeros((T, P))
+    dropped = np.zeros_like(dist)
     # dropped share for k: distances j = k..T−1 (reverse cumulative sum, shifted by one)
     tail = np.cumsum(dist[::-1], axis=0)[::-1]  # tail[j] = Σ_{i≥j} dist[i]
     dropped[:-1] = tail[1:]
     with np.errstate(invalid="ignore", divide="ignore"):
-        dropped = np.where(total > 0, dropped / np.where(total > 0, total, 1.0), 0.0)
+        return np.where(total > 0, dropped / np.where(total > 0, total, 1.0), 0.0)
+
+
+def truncation_comparison(
+    params: Params, config: RNNConfig, trace: ForwardTrace
+) -> TruncationComparison:
+    """Compare the truncated gradient with the full one for every k = 1..T (see the class).
+
+    Parameters
+    ----------
+    params : Params the forward pass used
+    config : RNNConfig
+    trace : ForwardTrace from ``forward`` (T ≤ MAX_FLOW_T)
+
+    Returns
+    -------
+    TruncationComparison with (T, P+1) arrays, one row per k and one column per parameter
+    (and "all").
+    """
+    p = check_params(params, config)
+    _check_trace(trace)
+    T = trace.T
+    _check_flow_length(T)
+    parts = _parts_by_distance(p, config, trace)  # (T, P)
+    bounds = np.cumsum([0, *(int(np.prod(s)) for s in config.shapes().values())])
+    columns = [slice(bounds[c], bounds[c + 1]) for c in range(len(PARAM_NAMES))]
+    rel, cos, dist = _compare_columns(parts, [*columns, slice(0, bounds[-1])])
     return TruncationComparison(
         ks=np.arange(1, T + 1),
-        names=names,
+        names=(*PARAM_NAMES, "all"),
         rel_error=rel,
         cosine=cos,
-        dropped_share=dropped,
+        dropped_share=_dropped_share(dist),
         distance_norms=dist,
     )

@@ -8,6 +8,8 @@ t−k+1..t run with θ, which is exactly what the truncated gradient differentia
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from bptt_core.backward import backward_unchecked, check_truncation
@@ -40,34 +42,23 @@ def _truncated_objective(
     return total
 
 
-def numerical_gradient(
-    params: Params,
-    config: RNNConfig,
-    inputs: np.ndarray,
-    targets: np.ndarray,
-    h0: np.ndarray | None = None,
-    truncation: int | None = None,
-    eps: float = 1e-6,
+def _objective(
+    params: Params, config: RNNConfig, x: np.ndarray, d: np.ndarray, h0: np.ndarray, k: int | None
+) -> Callable[[Params], float]:
+    """Φ(θ): the summed loss L for full BPTT (k None or ≥ T), else the truncated objective with
+    h(0..T) of ``params`` held fixed."""
+    if k is None or k >= x.shape[0]:
+        return lambda q: forward_unchecked(q, config, x, d, h0).loss
+    base = forward_unchecked(params, config, x, d, h0)
+    h_fixed = np.concatenate([h0[None, :], base.h], axis=0)  # h(0..T), held fixed
+    return lambda q: _truncated_objective(q, config, x, d, h0, k, h_fixed)
+
+
+def _central_differences(
+    objective: Callable[[Params], float], params: Params, eps: float
 ) -> Params:
-    """Central-difference estimate of the (possibly truncated) BPTT gradient, as a Params."""
-    if isinstance(eps, bool) or not isinstance(eps, float | int) or not (0 < eps < 1):
-        raise ValueError(f"The step ε must be a number between 0 and 1, got {eps!r}.")
-    p = check_params(params, config)
-    x, d, h_init = check_sequence(config, inputs, targets, h0)
-    k = check_truncation(truncation)
-    T = x.shape[0]
-    if k is None or k >= T:
-
-        def objective(q: Params) -> float:
-            return forward_unchecked(q, config, x, d, h_init).loss
-    else:
-        base = forward_unchecked(p, config, x, d, h_init)
-        h_fixed = np.concatenate([h_init[None, :], base.h], axis=0)  # h(0..T), held fixed
-
-        def objective(q: Params) -> float:
-            return _truncated_objective(q, config, x, d, h_init, k, h_fixed)
-
-    work = p.copy()
+    """(Φ(θ + ε e_i) − Φ(θ − ε e_i)) / 2ε for every entry i of every array of ``params``."""
+    work = params.copy()
     grads = {}
     for name in PARAM_NAMES:
         arr = getattr(work, name)
@@ -83,6 +74,24 @@ def numerical_gradient(
             gflat[i] = (up - down) / (2.0 * eps)
         grads[name] = g
     return Params(**grads)
+
+
+def numerical_gradient(
+    params: Params,
+    config: RNNConfig,
+    inputs: np.ndarray,
+    targets: np.ndarray,
+    h0: np.ndarray | None = None,
+    truncation: int | None = None,
+    eps: float = 1e-6,
+) -> Params:
+    """Central-difference estimate of the (possibly truncated) BPTT gradient, as a Params."""
+    if isinstance(eps, bool) or not isinstance(eps, float | int) or not (0 < eps < 1):
+        raise ValueError(f"The step ε must be a number between 0 and 1, got {eps!r}.")
+    p = check_params(params, config)
+    x, d, h_init = check_sequence(config, inputs, targets, h0)
+    k = check_truncation(truncation)
+    return _central_differences(_objective(p, config, x, d, h_init, k), p, eps)
 
 
 def relative_error(numeric: np.ndarray, analytic: np.ndarray) -> float:

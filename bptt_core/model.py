@@ -14,7 +14,7 @@ Readable names: ``W_xh`` input → hidden weights, ``W_hh`` hidden → hidden (r
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -228,7 +228,36 @@ def rescale_spectral_radius(W_hh: np.ndarray, radius: float) -> np.ndarray:
     return W_hh * (radius / rho)
 
 
+def with_spectral_radius(params: Params, radius: float) -> Params:
+    """The same network with W_hh rescaled to spectral radius ``radius``.
+
+    W_hh ← W_hh · radius / ρ(W_hh) (``rescale_spectral_radius``); W_xh, W_hy, b_h and b_y are the
+    very same arrays (shared, not copied). A negative, non-finite or non-numeric radius, or a W_hh
+    whose eigenvalues all vanish, is a ValueError.
+    """
+    if not isinstance(params, Params):
+        raise ValueError(f"params must be a bptt_core.Params, got {type(params).__name__}.")
+    return replace(params, W_hh=rescale_spectral_radius(params.W_hh, radius))
+
+
 INIT_SCHEMES: tuple[str, ...] = ("scale", "xavier")
+
+
+def _check_init(scheme: str, scale: object, seed: object) -> float:
+    """Validate ``init_params``' scheme, scale and seed; returns the scale as a float."""
+    if scheme not in INIT_SCHEMES:
+        raise ValueError(
+            f"Unknown initialisation {scheme!r}; choose one of {', '.join(INIT_SCHEMES)}."
+        )
+    try:
+        scale_value = float(scale)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        scale_value = float("nan")
+    if not np.isfinite(scale_value) or scale_value <= 0:
+        raise ValueError(f"The initial weight scale must be a positive number, got {scale!r}.")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"The seed must be a whole number ≥ 0, got {seed!r}.")
+    return scale_value
 
 
 def init_params(
@@ -246,19 +275,7 @@ def init_params(
                      Xavier/Glorot-style variance 1/fan_in (fan_in = I for W_xh, H for W_hh and W_hy).
     spectral_radius: if given, W_hh is afterwards rescaled to exactly this spectral radius.
     """
-    if scheme not in INIT_SCHEMES:
-        raise ValueError(
-            f"Unknown initialisation {scheme!r}; choose one of {', '.join(INIT_SCHEMES)}."
-        )
-    try:
-        scale_value = float(scale)
-    except (TypeError, ValueError):
-        scale_value = float("nan")
-    if not np.isfinite(scale_value) or scale_value <= 0:
-        raise ValueError(f"The initial weight scale must be a positive number, got {scale!r}.")
-    scale = scale_value
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"The seed must be a whole number ≥ 0, got {seed!r}.")
+    scale = _check_init(scheme, scale, seed)
     rng = np.random.default_rng(seed)
     I, H, O = config.input_size, config.hidden_size, config.output_size  # noqa: E741
     if scheme == "scale":
@@ -268,9 +285,10 @@ def init_params(
     W_xh = rng.standard_normal((H, I)) * s_xh
     W_hh = rng.standard_normal((H, H)) * s_hh
     W_hy = rng.standard_normal((O, H)) * s_hy
-    if spectral_radius is not None:
-        W_hh = rescale_spectral_radius(W_hh, float(spectral_radius))
-    return Params(W_xh=W_xh, W_hh=W_hh, W_hy=W_hy, b_h=np.zeros(H), b_y=np.zeros(O))
+    params = Params(W_xh=W_xh, W_hh=W_hh, W_hy=W_hy, b_h=np.zeros(H), b_y=np.zeros(O))
+    if spectral_radius is None:
+        return params
+    return with_spectral_radius(params, float(spectral_radius))
 
 
 # ----------------------------------------------------------------------------- forward pass

@@ -89,6 +89,49 @@ def _grads_chunked(p: Params, cfg: RNNConfig, x, d, chunk: int):
     return np.concatenate(losses), total
 
 
+def _check_recall_options(
+    mode: str, truncation: int | None, updates: int, clip_threshold: float
+) -> int | None:
+    """Validate ``train_recall``'s options; returns the truncation k (None: full BPTT)."""
+    if mode not in RECALL_MODES:
+        raise ValueError(f"Unknown mode {mode!r}; choose one of {', '.join(RECALL_MODES)}.")
+    k = check_truncation(truncation)
+    if isinstance(updates, bool) or not isinstance(updates, int | np.integer) or updates < 1:
+        raise ValueError(f"The number of updates must be a whole number ≥ 1, got {updates!r}.")
+    check_clipping("norm", clip_threshold)
+    return k
+
+
+def _summed_gradient(
+    p: Params, cfg: RNNConfig, xs: list[np.ndarray], ds: list[np.ndarray], mode: str, k: int | None
+) -> tuple[Params, float, float]:
+    """The gradient summed over the sequences, and the mean over them of the recall loss (the
+    last position's) and of Σ_t L(t)."""
+    g_sum = Params.zeros(cfg)
+    recall, total = 0.0, 0.0
+    for x, d in zip(xs, ds, strict=True):
+        if mode == "window" or k is None:
+            losses, g = _grads_window(p, cfg, x, d, k)
+        else:
+            losses, g = _grads_chunked(p, cfg, x, d, k)
+        g_sum = g_sum.zip_map(g, np.add)
+        recall += float(losses[-1])
+        total += float(losses.sum())
+    return g_sum, recall / len(xs), total / len(xs)
+
+
+def _final_recall_loss(
+    p: Params, cfg: RNNConfig, xs: list[np.ndarray], ds: list[np.ndarray]
+) -> float:
+    """Mean over the sequences of the recall loss of ``p`` (forward passes only)."""
+    h0 = np.zeros(cfg.hidden_size)
+    return float(
+        np.mean(
+            [forward_unchecked(p, cfg, x, d, h0).losses[-1] for x, d in zip(xs, ds, strict=True)]
+        )
+    )
+
+
 def train_recall(
     n_fillers: int,
     truncation: int | None = None,
@@ -105,43 +148,18 @@ def train_recall(
 ) -> RecallRun:
     """Train a tanh RNN (softmax, cross-entropy) on the recall sequences, one update per pass
     over all of them (gradients summed), norm clipping at ``clip_threshold``."""
-    if mode not in RECALL_MODES:
-        raise ValueError(f"Unknown mode {mode!r}; choose one of {', '.join(RECALL_MODES)}.")
-    k = check_truncation(truncation)
-    if isinstance(updates, bool) or not isinstance(updates, int | np.integer) or updates < 1:
-        raise ValueError(f"The number of updates must be a whole number ≥ 1, got {updates!r}.")
-    check_clipping("norm", clip_threshold)
-    texts = recall_texts(n_fillers, symbols)
-    xs, ds, V = _encode(texts)
+    k = _check_recall_options(mode, truncation, updates, clip_threshold)
+    xs, ds, V = _encode(recall_texts(n_fillers, symbols))
     cfg = RNNConfig(V, hidden_size, V)
     p = init_params(cfg, seed)
     opt = make_optimizer(optimizer, learning_rate)
-    T = xs[0].shape[0]
-    recall_hist = np.empty(updates)
-    total_hist = np.empty(updates)
+    recall_hist, total_hist = np.empty(updates), np.empty(updates)
     for u in range(updates):
-        g_sum = Params.zeros(cfg)
-        rec, tot = 0.0, 0.0
-        for x, d in zip(xs, ds, strict=True):
-            if mode == "window" or k is None:
-                losses, g = _grads_window(p, cfg, x, d, k)
-            else:
-                losses, g = _grads_chunked(p, cfg, x, d, k)
-            g_sum = g_sum.zip_map(g, np.add)
-            rec += float(losses[T - 1])
-            tot += float(losses.sum())
+        g_sum, recall_hist[u], total_hist[u] = _summed_gradient(p, cfg, xs, ds, mode, k)
         g_sum, _ = clip_gradients(g_sum, "norm", clip_threshold)
         p = opt.update(p, g_sum)
-        recall_hist[u] = rec / len(xs)
-        total_hist[u] = tot / len(xs)
         if progress is not None:
             progress(u + 1)
-    final = np.mean(
-        [
-            forward_unchecked(p, cfg, x, d, np.zeros(hidden_size)).losses[T - 1]
-            for x, d in zip(xs, ds, strict=True)
-        ]
-    )
     return RecallRun(
         n_fillers=n_fillers,
         truncation=k,
@@ -149,6 +167,6 @@ def train_recall(
         seed=seed,
         recall_loss=recall_hist,
         total_loss=total_hist,
-        final_recall_loss=float(final),
+        final_recall_loss=_final_recall_loss(p, cfg, xs, ds),
         chance=float(np.log(len(symbols))),
     )

@@ -47,8 +47,8 @@ def params_to_bytes(params: Params, config: RNNConfig) -> bytes:
     return buf.getvalue()
 
 
-def load_params(path: str | os.PathLike | BinaryIO | bytes) -> tuple[Params, RNNConfig]:
-    """Read an ``.npz`` written by ``save_params``; returns (params, config)."""
+def _open_archive(path: str | os.PathLike | BinaryIO | bytes) -> np.lib.npyio.NpzFile:
+    """``np.load`` without pickle; anything that is not an ``.npz`` archive is a ValueError."""
     source = io.BytesIO(path) if isinstance(path, bytes | bytearray) else path
     try:
         archive = np.load(source, allow_pickle=False)
@@ -66,43 +66,61 @@ def load_params(path: str | os.PathLike | BinaryIO | bytes) -> tuple[Params, RNN
         raise ValueError(
             "This is a single .npy array, not a parameter file (.npz) with five arrays."
         )
-    with archive:
-        total = sum(info.file_size for info in archive.zip.infolist())
-        if total > MAX_UNPACKED_BYTES:
+    return archive
+
+
+def _read_member(archive: np.lib.npyio.NpzFile, name: str) -> np.ndarray:
+    """One array of the archive; a damaged entry or one that needs unpickling is a ValueError."""
+    try:
+        array = archive[name]
+    except ValueError as exc:
+        if "pickle" in str(exc):  # object arrays need pickle, which is refused
             raise ValueError(
-                f"The parameter file unpacks to {total / 1e6:.0f} MB, more than the "
-                f"{MAX_UNPACKED_BYTES / 1e6:.0f} MB allowed."
-            )
-        names = set(archive.files)
-        missing = [n for n in (*PARAM_NAMES, "sizes", "kinds") if n not in names]
-        if missing:
-            raise ValueError(f"The parameter file is missing: {', '.join(missing)}.")
-        arrays = {}
-        for name in (*PARAM_NAMES, "sizes", "kinds"):
-            try:
-                arrays[name] = archive[name]
-            except ValueError as exc:
-                if "pickle" in str(exc):  # object arrays need pickle, which is refused
-                    raise ValueError(
-                        f"The entry {name!r} cannot be read without unpickling, which is refused "
-                        f"for safety ({_short(exc)})."
-                    ) from None
-                raise ValueError(f"The entry {name!r} is damaged: {_short(exc)}") from None
-            except (OSError, EOFError, zipfile.BadZipFile, zlib.error, MemoryError) as exc:
-                # zlib.error: corrupt compressed data; MemoryError: a header declaring a huge array
-                raise ValueError(f"The entry {name!r} is damaged: {_short(exc)}") from None
-            if not isinstance(arrays[name], np.ndarray):  # a member that is not a .npy array
-                raise ValueError(f"The entry {name!r} is not a NumPy array.")
-    sizes, kinds = arrays["sizes"], arrays["kinds"]
+                f"The entry {name!r} cannot be read without unpickling, which is refused "
+                f"for safety ({_short(exc)})."
+            ) from None
+        raise ValueError(f"The entry {name!r} is damaged: {_short(exc)}") from None
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, MemoryError) as exc:
+        # zlib.error: corrupt compressed data; MemoryError: a header declaring a huge array
+        raise ValueError(f"The entry {name!r} is damaged: {_short(exc)}") from None
+    if not isinstance(array, np.ndarray):  # a member that is not a .npy array
+        raise ValueError(f"The entry {name!r} is not a NumPy array.")
+    return array
+
+
+def _read_members(archive: np.lib.npyio.NpzFile) -> dict[str, np.ndarray]:
+    """The five parameter arrays, ``sizes`` and ``kinds``, after checking the unpacked size."""
+    total = sum(info.file_size for info in archive.zip.infolist())
+    if total > MAX_UNPACKED_BYTES:
+        raise ValueError(
+            f"The parameter file unpacks to {total / 1e6:.0f} MB, more than the "
+            f"{MAX_UNPACKED_BYTES / 1e6:.0f} MB allowed."
+        )
+    names = set(archive.files)
+    missing = [n for n in (*PARAM_NAMES, "sizes", "kinds") if n not in names]
+    if missing:
+        raise ValueError(f"The parameter file is missing: {', '.join(missing)}.")
+    return {name: _read_member(archive, name) for name in (*PARAM_NAMES, "sizes", "kinds")}
+
+
+def _config_from(sizes: np.ndarray, kinds: np.ndarray) -> RNNConfig:
+    """The RNNConfig stored as ``sizes`` = [I, H, O] and ``kinds`` = [activation, output, loss]."""
     if sizes.shape != (3,) or sizes.dtype.kind not in "iu":
         raise ValueError("The entry 'sizes' must hold three whole numbers [I, H, O].")
     if kinds.shape != (3,) or kinds.dtype.kind != "U":
         raise ValueError("The entry 'kinds' must hold three strings [activation, output, loss].")
     if (sizes < 1).any() or (sizes > 100_000).any():
         raise ValueError(f"The sizes {sizes.tolist()} are out of range (1 to 100000).")
-    config = RNNConfig(
+    return RNNConfig(
         int(sizes[0]), int(sizes[1]), int(sizes[2]), str(kinds[0]), str(kinds[1]), str(kinds[2])
     )
+
+
+def load_params(path: str | os.PathLike | BinaryIO | bytes) -> tuple[Params, RNNConfig]:
+    """Read an ``.npz`` written by ``save_params``; returns (params, config)."""
+    with _open_archive(path) as archive:
+        arrays = _read_members(archive)
+    config = _config_from(arrays["sizes"], arrays["kinds"])
     for name in PARAM_NAMES:
         if arrays[name].dtype.kind not in "fiu":
             raise ValueError(f"Parameter {name} must hold numbers, not {arrays[name].dtype}.")

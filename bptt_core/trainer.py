@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bptt_core import functions as F
-from bptt_core.backward import backward_unchecked, check_truncation
+from bptt_core.backward import (
+    backward_unchecked,
+    check_truncation,
+    gradients_from_deltas,
+    local_errors,
+    truncated_hidden_deltas,
+)
 from bptt_core.corpus import Corpus
 from bptt_core.model import (
     INIT_SCHEMES,
@@ -70,6 +76,22 @@ ARCHITECTURE_FIELDS: tuple[str, ...] = (
 )
 
 
+def _check_choice(what: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"Unknown {what} {value!r}; choose one of {', '.join(choices)}.")
+
+
+def _check_nonnegative(name: str, value: object, *, allow_zero: bool) -> None:
+    """A finite number > 0 (≥ 0 if ``allow_zero``), else a ValueError naming the setting."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not np.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
+        kind = "a number ≥ 0" if allow_zero else "a positive number"
+        raise ValueError(f"The {name} must be {kind}, got {value!r}.")
+
+
 @dataclass(frozen=True)
 class TrainingConfig:
     """Every hyperparameter of training; immutable and hashable. The defaults learn "hello" to
@@ -96,33 +118,14 @@ class TrainingConfig:
             raise ValueError(f"The seed must be a whole number, got {self.seed!r}.")
         if not 0 <= int(self.seed) < 2**32:
             raise ValueError(f"The seed must be between 0 and 2³² − 1, got {self.seed}.")
-        if self.init not in INIT_SCHEMES:
-            raise ValueError(
-                f"Unknown initialisation {self.init!r}; choose one of {', '.join(INIT_SCHEMES)}."
-            )
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(
-                f"Unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}."
-            )
-        if self.schedule not in SCHEDULES:
-            raise ValueError(
-                f"Unknown update schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}."
-            )
+        _check_choice("initialisation", self.init, INIT_SCHEMES)
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_choice("update schedule", self.schedule, SCHEDULES)
         check_learning_rate(self.learning_rate)
         # checked here, not only in init_params, so that a rejected apply() changes nothing
-        for name, value, allow_zero in (
-            ("initial weight scale", self.init_scale, False),
-            ("spectral radius", self.spectral_radius, True),
-        ):
-            if value is None and allow_zero:
-                continue
-            try:
-                number = float(value)  # type: ignore[arg-type]
-            except (TypeError, ValueError):
-                number = float("nan")
-            if not np.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
-                kind = "a number ≥ 0" if allow_zero else "a positive number"
-                raise ValueError(f"The {name} must be {kind}, got {value!r}.")
+        _check_nonnegative("initial weight scale", self.init_scale, allow_zero=False)
+        if self.spectral_radius is not None:
+            _check_nonnegative("spectral radius", self.spectral_radius, allow_zero=True)
         check_clipping(self.clip, self.clip_threshold)
         check_truncation(self.truncation)
         if (
@@ -357,37 +360,18 @@ class Trainer:
         self, start: int, x: np.ndarray, d: np.ndarray, h0: np.ndarray
     ) -> StepResult:
         """Online BPTT: after each L(t), backpropagate it through ≤ k stored copies and update."""
-        cfg, k = self.config, self.settings.truncation
-        T, H = x.shape[0], cfg.hidden_size
-        a_hist = np.zeros((T, H))
-        h_hist = np.zeros((T + 1, H))
+        T, H = x.shape[0], self.config.hidden_size
+        h_hist = np.zeros((T + 1, H))  # h(t) of each copy as it was computed; h_hist[0] = h(0)
         h_hist[0] = h0
+        fprime_hist = np.zeros((T, H))  # f'(a(t)) of each copy as it was computed
         total, norm, clipped, n_updates = 0.0, float("nan"), False, 0
         with np.errstate(all="ignore"):
             for t in range(T):
-                p = self.params
-                a_hist[t] = p.W_xh @ x[t] + p.W_hh @ h_hist[t] + p.b_h
-                h_hist[t + 1] = F.activate(cfg.activation, a_hist[t])
-                o = p.W_hy @ h_hist[t + 1] + p.b_y
-                y = F.output(cfg.output, o[None, :])
-                L = float(F.losses(cfg.output, cfg.loss, o[None, :], y, d[t][None, :])[0])
-                if not np.isfinite(L):
+                loss, grads = self._online_gradient(x, d, t, h_hist, fprime_hist)
+                if not np.isfinite(loss):
                     return _failed(start, T, "the loss became infinite or NaN", n_updates, norm)
-                total += L
-                delta_o = F.output_delta(cfg.output, cfg.loss, y, d[t][None, :])[0]
-                g = Params.zeros(cfg)
-                g.W_hy[:] = np.outer(delta_o, h_hist[t + 1])
-                g.b_y[:] = delta_o
-                dh = p.W_hy.T @ delta_o  # ∂L(t)/∂h(t)
-                first = 0 if k is None else max(0, t - k + 1)
-                for s in range(t, first - 1, -1):  # back through at most k copies
-                    fp = F.activation_derivative(cfg.activation, a_hist[s], h_hist[s + 1])
-                    delta = fp * dh  # backprop through f at copy s
-                    g.W_xh[:] += np.outer(delta, x[s])
-                    g.W_hh[:] += np.outer(delta, h_hist[s])
-                    g.b_h[:] += delta
-                    dh = p.W_hh.T @ delta  # through the recurrent edge to h(s−1)
-                diverged, norm, clipped, reason = self._apply_update(g)
+                total += loss
+                diverged, norm, clipped, reason = self._apply_update(grads)
                 if diverged:
                     return _failed(start, T, reason, n_updates, norm)
                 n_updates += 1
@@ -401,6 +385,39 @@ class Trainer:
             chunk_start=start,
             chunk_length=T,
         )
+
+    def _online_gradient(
+        self, x: np.ndarray, d: np.ndarray, t: int, h_hist: np.ndarray, fprime_hist: np.ndarray
+    ) -> tuple[float, Params]:
+        """L(t) and ∂L(t)/∂θ sent back through at most k stored copies, with the current θ.
+
+        Copy t is computed now from the carried h(t−1) = h_hist[t] (``forward_unchecked`` on one
+        step) and stored: h(t) in h_hist[t+1], f'(a(t)) in fprime_hist[t]. The earlier copies keep
+        the activations from when they were computed; only L(t) sends error (``dh_local`` of one
+        row), through W_hh of the current θ.
+
+        Parameters
+        ----------
+        x, d : (T, I), (T, O) the chunk's inputs and targets
+        t : the 0-based time of the loss
+        h_hist : (T+1, H) h(0..T), filled up to h_hist[t] on entry
+        fprime_hist : (T, H) f'(a(·)) of the copies, filled up to t−1 on entry
+        """
+        p, cfg, k = self.params, self.config, self.settings.truncation
+        trace = forward_unchecked(p, cfg, x[t : t + 1], d[t : t + 1], h_hist[t])
+        errors = local_errors(p, cfg, trace)  # of L(t) at its own copy
+        h_hist[t + 1], fprime_hist[t] = trace.h[0], errors.fprime[0]
+        first = 0 if k is None else max(0, t - k + 1)  # the oldest copy L(t) reaches
+        window = slice(first, t + 1)  # at most k copies, so no further truncation below
+        delta_h, _ = truncated_hidden_deltas(p.W_hh, fprime_hist[window], errors.dh_local, None)
+        grads = gradients_from_deltas(
+            delta_o=errors.delta_o,
+            h=trace.h,
+            delta_h=delta_h,
+            inputs=x[window],
+            h_prev=h_hist[window],
+        )
+        return trace.loss, grads
 
     def train(self, updates: int) -> list[StepResult]:
         """Run ``updates`` passes (stops early on divergence)."""
@@ -436,14 +453,36 @@ class Trainer:
         self, length: int, seed_char: str | None = None, temperature: float = 1.0, rng_seed: int = 0
     ) -> str:
         """Sample ``length`` characters after ``seed_char`` from softmax(o(t)/temperature),
-        feeding each sampled character back in, starting from h(0) = 0. Returns seed + sample."""
+        feeding each sampled character back in, starting from h(0) = 0. Returns seed + sample.
+
+        Each step is ``forward_unchecked`` on one timestep from the carried h(t−1) (with a zero
+        target: its loss is not used)."""
+        seed, temperature = self._check_sample(length, seed_char, temperature, rng_seed)
+        rng = np.random.default_rng(rng_seed)
+        eye, no_target = np.eye(self.corpus.V), np.zeros((1, self.config.output_size))
+        x, h = eye[self.corpus.encode(seed)], np.zeros(self.config.hidden_size)
+        out = [seed]
+        with np.errstate(all="ignore"):
+            for _ in range(length):
+                trace = forward_unchecked(self.params, self.config, x, no_target, h)
+                probs = F.softmax(trace.o[0] / temperature)
+                if not np.isfinite(probs).all():
+                    break
+                idx = int(rng.choice(probs.size, p=probs))
+                out.append(self.corpus.vocab[idx])
+                x, h = eye[idx : idx + 1], trace.h[0]
+        return "".join(out)
+
+    def _check_sample(
+        self, length: object, seed_char: object, temperature: object, rng_seed: object
+    ) -> tuple[str, float]:
+        """Validate ``sample``'s arguments; returns the seed character and the temperature."""
         try:
-            temp = float(temperature)
+            temp = float(temperature)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             temp = float("nan")
         if not (np.isfinite(temp) and temp > 0):
             raise ValueError(f"The temperature must be a positive number, got {temperature!r}.")
-        temperature = temp
         if isinstance(length, bool) or not isinstance(length, int | np.integer) or length < 0:
             raise ValueError(f"The sample length must be a whole number ≥ 0, got {length!r}.")
         if isinstance(rng_seed, bool) or not isinstance(rng_seed, int | np.integer) or rng_seed < 0:
@@ -453,21 +492,7 @@ class Trainer:
         seed = self.corpus.text[0] if seed_char is None or seed_char == "" else seed_char
         if len(seed) != 1:
             raise ValueError("The seed must be a single character.")
-        idx = int(self.corpus.encode(seed)[0])
-        rng = np.random.default_rng(rng_seed)
-        p, cfg = self.params, self.config
-        h = np.zeros(cfg.hidden_size)
-        out = [seed]
-        with np.errstate(all="ignore"):
-            for _ in range(length):
-                h = F.activate(cfg.activation, p.W_xh[:, idx] + p.W_hh @ h + p.b_h)
-                o = p.W_hy @ h + p.b_y
-                probs = F.softmax(o / temperature)
-                if not np.isfinite(probs).all():
-                    break
-                idx = int(rng.choice(probs.size, p=probs))
-                out.append(self.corpus.vocab[idx])
-        return "".join(out)
+        return seed, temp
 
     def settings_dict(self) -> dict[str, object]:
         return asdict(self.settings)

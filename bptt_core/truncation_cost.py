@@ -179,6 +179,33 @@ class TruncationCurves:
         return self.loss_per_char[:, :, -1]
 
 
+def _check_training_options(training: dict[str, object]) -> None:
+    """``truncation_curves``' extra options must be TrainingConfig fields other than truncation
+    and seed (those come from the grid)."""
+    reserved = {"truncation", "seed"} & set(training)
+    if reserved:
+        raise ValueError(f"Give {', '.join(sorted(reserved))} through truncations/seeds.")
+    unknown = set(training) - {f.name for f in fields(TrainingConfig)}
+    if unknown:
+        raise ValueError(f"Unknown training option(s): {', '.join(sorted(unknown))}.")
+
+
+def _train_curve(trainer: Trainer, curve: np.ndarray, progress: Progress | None) -> bool:
+    """Fill ``curve`` (U,) with Σ_t L(t) / T after each of U updates; returns whether the run
+    diverged (the rest of ``curve`` stays NaN and ``progress`` is told about the skipped ones)."""
+    updates = curve.size
+    for u in range(updates):
+        result = trainer.step()
+        if progress is not None:
+            progress(1)
+        if result.diverged:
+            if progress is not None and u + 1 < updates:
+                progress(updates - u - 1)
+            return True
+        curve[u] = result.loss / result.chunk_length
+    return False
+
+
 def truncation_curves(
     text: str = "hello",
     truncations: tuple[int | None, ...] = (1, None),
@@ -191,49 +218,28 @@ def truncation_curves(
 
     Parameters
     ----------
-    text : str
-        The training text (at least two characters).
-    truncations : tuple of int or None
-        The K truncations to compare.
-    seeds : tuple of int
-        The S seeds (initial weights).
-    updates : int
-        U, updates per run.
-    progress : callable, optional
-        Called with 1 after every update.
-    **training
-        Any other ``TrainingConfig`` field (defaults: the app's).
+    text : the training text (at least two characters)
+    truncations : the K truncations to compare (int k ≥ 1, or None for full BPTT)
+    seeds : the S seeds (initial weights)
+    updates : U, updates per run
+    progress : called with 1 after every update (optional)
+    **training : any other ``TrainingConfig`` field (defaults: the app's)
 
     Returns
     -------
-    TruncationCurves
-        ``loss_per_char`` of shape (K, S, U).
+    TruncationCurves with ``loss_per_char`` of shape (K, S, U).
     """
     ks = _truncations(truncations)
     ss = _whole_numbers(seeds, "seed", 0)
     if isinstance(updates, bool) or not isinstance(updates, int | np.integer) or updates < 1:
         raise ValueError(f"updates must be a whole number ≥ 1, got {updates!r}.")
-    reserved = {"truncation", "seed"} & set(training)
-    if reserved:
-        raise ValueError(f"Give {', '.join(sorted(reserved))} through truncations/seeds.")
-    unknown = set(training) - {f.name for f in fields(TrainingConfig)}
-    if unknown:
-        raise ValueError(f"Unknown training option(s): {', '.join(sorted(unknown))}.")
+    _check_training_options(training)
     curves = np.full((len(ks), len(ss), int(updates)), np.nan)
     diverged = np.zeros((len(ks), len(ss)), dtype=bool)
     for i, k in enumerate(ks):
         for j, seed in enumerate(ss):
             trainer = Trainer(text, truncation=k, seed=seed, **training)
-            for u in range(int(updates)):
-                result = trainer.step()
-                if progress is not None:
-                    progress(1)
-                if result.diverged:
-                    diverged[i, j] = True
-                    if progress is not None and u + 1 < updates:
-                        progress(int(updates) - u - 1)
-                    break
-                curves[i, j, u] = result.loss / result.chunk_length
+            diverged[i, j] = _train_curve(trainer, curves[i, j], progress)
     return TruncationCurves(
         text=text, truncations=ks, seeds=ss, loss_per_char=curves, diverged=diverged
     )
