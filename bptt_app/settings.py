@@ -15,7 +15,7 @@ from bptt_core.trainer import TrainingConfig
 from bptt_viz.notation import DEFAULT_NOTATION, NOTATIONS, Notation, get_notation
 
 MAX_TEXT_CHARS = 5_000  # longest training text accepted (Train live trains it in chunks)
-MAX_WIDGET_CHARS = 20_000  # the text box itself stops here; beyond MAX_TEXT_CHARS we refuse
+MAX_WIDGET_CHARS = 20_000  # a link's text longer than this is not put in the box (with a message)
 MAX_VOCAB = 200  # distinct characters (W_xh and W_hy have one column/row per character)
 STEP_MAX_T = 40  # the step-through page unfolds at most this many timesteps
 FLOW_MAX_T = 80  # the truncation page's T × T maps use at most this many timesteps

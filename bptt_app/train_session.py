@@ -2,10 +2,12 @@
 
 ``TrainSession`` holds the ``LiveTrainer`` (kept in ``st.session_state``), follows the sidebar
 (``sync``: a new text or architecture restarts training with a notice; the learning rate,
-optimizer, clipping, truncation and chunk length are applied to the running training), trains
-a number of updates and stops at a divergence or an explosion, measures updates per second, and
-loads or saves parameter files. No Streamlit here: the page passes ``st.session_state`` in, so
-everything can be tested on its own.
+optimizer, clipping, truncation and chunk length are applied to the running training), trains a
+number of updates (``train``) or, while playing, as many as the chosen speed asks for since the
+last batch (``play_batch``), stops at a divergence or an explosion, measures updates per second,
+and loads or saves parameter files. No Streamlit here: the page passes ``st.session_state`` in,
+so everything can be tested on its own. What the page shows about a session is computed by
+``bptt_viz.train_view``.
 """
 
 from __future__ import annotations
@@ -14,23 +16,28 @@ import time
 from collections import deque
 from collections.abc import MutableMapping
 from dataclasses import asdict, dataclass, fields
-from itertools import pairwise
 
 import numpy as np
 
-from bptt_app.settings import MAX_TEXT_CHARS, Settings
+from bptt_app.settings import Settings
 from bptt_core.checkpoint import checkpoint_bytes, load_checkpoint
 from bptt_core.health import chance_loss, exploded
 from bptt_core.history import DEFAULT_MAX_HISTORY, LiveTrainer
 from bptt_core.model import Params
-from bptt_core.trainer import StepResult, TrainingConfig
-from bptt_viz.labels import display_char
+from bptt_core.trainer import ARCHITECTURE_FIELDS, StepResult, TrainingConfig
 from bptt_viz.messages import checkpoint_differences
 from bptt_viz.notation import Notation
+from bptt_viz.train_view import Trouble
+
+__all__ = ["ARCHITECTURE_FIELDS", "SESSION_KEY", "Notice", "TrainSession", "Trouble", "session"]
 
 SESSION_KEY = "train_session"
 MAX_UPLOAD_BYTES = 1_000_000  # the server refuses more (.streamlit/config.toml maxUploadSize)
 RATE_WINDOW_S = 3.0  # updates per second are measured over this many recent seconds
+SPEEDS = (5, 10, 20, 50, 100, 200)  # updates per second offered while playing
+DEFAULT_SPEED = 20
+MAX_BATCH_GAP_S = 2.0  # a play batch catches up on at most this many seconds of missed time
+BATCH_BUDGET_S = 0.25  # CPU time one play batch may spend training (fairness between students)
 
 # readable names of TrainingConfig fields, for notices ("hidden units H: 8 → 16")
 FIELD_LABELS: dict[str, str] = {
@@ -50,16 +57,6 @@ FIELD_LABELS: dict[str, str] = {
     "seq_length": "chunk length",
     "schedule": "update schedule",
 }
-ARCHITECTURE_FIELDS = (
-    "hidden_size",
-    "activation",
-    "output",
-    "loss",
-    "init",
-    "init_scale",
-    "spectral_radius",
-    "seed",
-)
 
 
 @dataclass(frozen=True)
@@ -68,17 +65,6 @@ class Notice:
 
     level: str
     message: str
-
-
-@dataclass(frozen=True)
-class Trouble:
-    """Why training was stopped: the engine met NaN/inf ("diverged") or the loss exploded."""
-
-    kind: str  # "diverged" | "exploded"
-    update: int  # updates made before the failing pass
-    loss: float  # the loss of the failing pass (NaN when it diverged)
-    chance: float  # the chance level of that pass
-    reason: str  # the engine's sentence, for "diverged"
 
 
 def _fmt(name: str, value: object) -> str:
@@ -134,19 +120,26 @@ def event_label(new: TrainingConfig, eta: str, old: TrainingConfig) -> str:
 
 
 class TrainSession:
-    """The training of one browser session and what the page shows about it."""
+    """The training of one browser session."""
 
     def __init__(self, settings: Settings, max_history: int = DEFAULT_MAX_HISTORY) -> None:
         self.text = settings.text
         self.config = settings.training()
         self.max_history = max_history
-        self.trainer = LiveTrainer(self.text, max_history=max_history, **asdict(self.config))
+        self.trainer = self._new_trainer()
         self.playing = False
+        self.speed = DEFAULT_SPEED  # updates per second while playing
         self.sample_seed = 0
         self.upload_notice: Notice | None = None
         self.uploads = 0  # successful uploads (for file names and the event marks)
         self.ticks: deque[tuple[float, int]] = deque(maxlen=200)
+        self.epoch = 0  # changes whenever the history starts afresh (the browser redraws)
+        self.batch_time: float | None = None  # when the last play batch was trained
         self._started()
+
+    def _new_trainer(self) -> LiveTrainer:
+        """The one route from the sidebar to the engine: Settings.training() → TrainingConfig."""
+        return LiveTrainer(self.text, max_history=self.max_history, **asdict(self.config))
 
     # ------------------------------------------------------------------ set-up
 
@@ -160,6 +153,8 @@ class TrainSession:
         self.trouble: Trouble | None = None
         self.last: StepResult | None = None
         self.ticks.clear()
+        self.epoch += 1
+        self.batch_time = None
 
     @property
     def vocab(self) -> tuple[str, ...]:
@@ -186,25 +181,18 @@ class TrainSession:
         self.playing = False
         self._started()
 
+    def toggle_play(self) -> None:
+        self.playing = not self.playing
+        self.ticks.clear()
+        self.batch_time = None
+
     def sync(self, settings: Settings, notation: Notation | None = None) -> Notice | None:
         """Follow the sidebar. A new text or architecture restarts training (with a warning);
         other hyperparameters apply to the running training (with an info line)."""
         eta = notation.plain("eta") if notation is not None else "η"
         config = settings.training()
         if settings.text != self.text:
-            self.text = settings.text
-            self.config = config
-            self.trainer = LiveTrainer(
-                self.text, max_history=self.max_history, **asdict(self.config)
-            )
-            self.playing = False
-            self._started()
-            self.upload_notice = None
-            return Notice(
-                "warning",
-                "The training text changed, so training restarted from new random weights: a "
-                "new text has its own characters, so W_xh and W_hy have new rows and columns.",
-            )
+            return self._restart_for_text(settings.text, config)
         if config == self.config:
             return None
         changes = describe_changes(self.config, config, eta)
@@ -221,8 +209,7 @@ class TrainSession:
                 + "). The old weights belong to a different network, so they cannot continue.",
             )
         self.events.append((self.trainer.updates, event_label(self.config, eta, config_old)))
-        if len(self.events) > 50:
-            del self.events[:-50]
+        del self.events[:-50]
         return Notice(
             "info",
             "Applied to the running training, no restart: "
@@ -230,31 +217,52 @@ class TrainSession:
             + ". The weights learned so far are kept.",
         )
 
+    def _restart_for_text(self, text: str, config: TrainingConfig) -> Notice:
+        self.text = text
+        self.config = config
+        self.trainer = self._new_trainer()
+        self.playing = False
+        self._started()
+        self.upload_notice = None
+        return Notice(
+            "warning",
+            "The training text changed, so training restarted from new random weights: a new "
+            "text has its own characters, so W_xh and W_hy have new rows and columns.",
+        )
+
     # ------------------------------------------------------------------ training
 
-    def train(self, n: int) -> list[StepResult]:
-        """Up to ``n`` updates; stops (and stops playing) at a divergence or an explosion."""
+    def train(self, n: int, budget_s: float | None = None) -> list[StepResult]:
+        """Up to ``n`` updates (fewer if ``budget_s`` seconds run out); stops (and stops
+        playing) at a divergence or an explosion."""
         tr = self.trainer
         chance = self.chance_per_char
-        out = []
+        out: list[StepResult] = []
+        deadline = None if budget_s is None else time.perf_counter() + budget_s
         for _ in range(int(n)):
             before = tr.updates
             r = tr.step()
             out.append(r)
             self.last = r
-            if r.diverged:
-                self.trouble = Trouble(
-                    "diverged", before, r.loss, chance * r.chunk_length, r.reason
-                )
-                self.playing = False
-                break
-            if exploded(r.loss / r.chunk_length, chance):
-                self.trouble = Trouble("exploded", before, r.loss, chance * r.chunk_length, "")
+            if r.diverged or exploded(r.loss / r.chunk_length, chance):
+                kind = "diverged" if r.diverged else "exploded"
+                self.trouble = Trouble(kind, before, r.loss, chance * r.chunk_length, r.reason)
                 self.playing = False
                 break
             self.trouble = None  # a healthy pass after a problem: training has recovered
+            if deadline is not None and time.perf_counter() > deadline:
+                break
         self.ticks.append((time.monotonic(), tr.updates))
         return out
+
+    def play_batch(self, now: float | None = None) -> list[StepResult]:
+        """While playing: the updates the chosen speed asks for since the previous batch (at
+        least one, at most MAX_BATCH_GAP_S seconds' worth, within BATCH_BUDGET_S of CPU)."""
+        now = time.monotonic() if now is None else now
+        gap = 1.0 if self.batch_time is None else min(MAX_BATCH_GAP_S, now - self.batch_time)
+        self.batch_time = now
+        wanted = max(1, round(self.speed * gap))
+        return self.train(wanted, budget_s=BATCH_BUDGET_S)
 
     def rates(self, now: float | None = None) -> tuple[float, float] | None:
         """(updates per second, refreshes per second) over the last RATE_WINDOW_S seconds of
@@ -266,31 +274,6 @@ class TrainSession:
         span = recent[-1][0] - recent[0][0]
         return (recent[-1][1] - recent[0][1]) / span, (len(recent) - 1) / span
 
-    def current_loss(self) -> float:
-        """The loss of the latest pass (before its update), or of the first pass untrained."""
-        return self.initial_loss if self.last is None else float(self.last.loss)
-
-    # ------------------------------------------------------------------ the model's outputs
-
-    def predictions(
-        self, start: int, width: int
-    ) -> tuple[np.ndarray, list[str], list[str], np.ndarray]:
-        """y(t) for t = start+1 .. start+width from h(0) = 0: (y (W, V), input characters,
-        target characters, target indices)."""
-        corpus = self.trainer.corpus
-        start = max(0, min(int(start), corpus.T - 1))
-        end = min(corpus.T, start + int(width))
-        trace = self.trainer.predict(max_length=end)
-        ids = corpus.ids[start + 1 : end + 1]
-        inputs = [display_char(c) for c in corpus.text[start:end]]
-        targets = [display_char(c) for c in corpus.text[start + 1 : end + 1]]
-        return trace.y[start:end], inputs, targets, ids
-
-    def sample(self, length: int, seed_char: str, temperature: float) -> str:
-        return self.trainer.sample(
-            length, seed_char=seed_char, temperature=temperature, rng_seed=self.sample_seed
-        )
-
     # ------------------------------------------------------------------ files
 
     def params_file(self) -> bytes:
@@ -300,10 +283,6 @@ class TrainSession:
 
     def history_csv(self) -> str:
         return self.trainer.history.to_csv(index=False)
-
-    def file_stem(self) -> str:
-        tr = self.trainer
-        return f"bptt-H{tr.config.hidden_size}-{tr.config.activation}-update{tr.updates}"
 
     def load_upload(self, data: bytes | None, name: str = "the file") -> Notice:
         """Load uploaded parameters, or explain why not; a refused file changes nothing."""
@@ -321,8 +300,7 @@ class TrainSession:
             checkpoint = load_checkpoint(data)
         except ValueError as exc:
             return Notice("error", f"“{shown}” cannot be loaded. {exc} {keep}")
-        tr = self.trainer
-        problems = checkpoint_differences(checkpoint, tr.config, tr.corpus.vocab)
+        problems = checkpoint_differences(checkpoint, self.trainer.config, self.vocab)
         if problems:
             c = checkpoint.config
             return Notice(
@@ -333,12 +311,7 @@ class TrainSession:
                 f"activation {c.activation}, {c.output} + {c.loss}) and use its training text. "
                 + keep,
             )
-        tr.load(checkpoint.params)
-        self.uploads += 1
-        self.trouble = None
-        self.last = None
-        self.initial_loss = float(tr.predict(max_length=self.pass_length).loss)
-        self.events.append((tr.updates, "loaded"))
+        self._continue_from(checkpoint.params)
         unknown = (
             " The file does not record its characters (it was not saved by this page), so "
             "only the sizes could be checked."
@@ -348,8 +321,17 @@ class TrainSession:
         return Notice(
             "success",
             f"Loaded the parameters from “{shown}”: training continues from them at update "
-            f"{tr.updates} (the optimizer's running averages start afresh).{unknown}",
+            f"{self.trainer.updates} (the optimizer's running averages start afresh).{unknown}",
         )
+
+    def _continue_from(self, params: Params) -> None:
+        tr = self.trainer
+        tr.load(params)
+        self.uploads += 1
+        self.trouble = None
+        self.last = None
+        self.initial_loss = float(tr.predict(max_length=self.pass_length).loss)
+        self.events.append((tr.updates, "loaded"))
 
 
 def session(state: MutableMapping, settings: Settings) -> TrainSession:
@@ -359,38 +341,3 @@ def session(state: MutableMapping, settings: Settings) -> TrainSession:
         current = TrainSession(settings)
         state[SESSION_KEY] = current
     return current
-
-
-def ambiguous_input(text: str) -> tuple[str, list[str]] | None:
-    """The first character that is followed by different characters at different places in
-    ``text`` (“l” in “hello”: once by “l”, once by “o”), with those followers; None if every
-    character always has the same successor."""
-    followers: dict[str, list[str]] = {}
-    for a, b in pairwise(text):
-        seen = followers.setdefault(a, [])
-        if b not in seen:
-            seen.append(b)
-    for c, after in followers.items():
-        if len(after) > 1:
-            return c, after
-    return None
-
-
-def text_summary(sess: TrainSession) -> str:
-    """One sentence on what one update trains on (markdown-safe apart from numbers)."""
-    corpus = sess.trainer.corpus
-    n, V, T = len(corpus.text), corpus.V, corpus.T
-    if sess.chunks_per_sweep == 1:
-        return (
-            f"The text has {n:,} characters ({V} different, so V = {V}). Every update is one BPTT "
-            f"pass over the whole text, T = {T} steps from h(0) = 0, then one optimizer step."
-        )
-    L = sess.trainer.settings.seq_length
-    return (
-        f"The text has {n:,} characters ({V} different, so V = {V}). It is trained in chunks of "
-        f"T = {L} steps (the sidebar's chunk length): every update is one BPTT pass over the "
-        f"next chunk, with the hidden state carried over from the previous chunk but no error "
-        f"sent across the boundary (truncated BPTT). {sess.chunks_per_sweep} updates go once "
-        f"through the whole text, then it starts again from h(0) = 0. Texts of up to "
-        f"{MAX_TEXT_CHARS:,} characters are accepted."
-    )

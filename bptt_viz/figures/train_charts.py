@@ -17,6 +17,9 @@ LOSS_COLOR = OKABE_ITO["blue"]
 RAW_COLOR = OKABE_ITO["sky"]
 CHANCE_COLOR = GREY
 CLIP_COLOR = OKABE_ITO["vermillion"]
+CLIP_COLOR_NAME = "orange"  # what a reader calls CLIP_COLOR (captions say it)
+TARGET_MARK_COLOR = OKABE_ITO["vermillion"]
+TARGET_MARK_NAME = "orange"  # what a reader calls TARGET_MARK_COLOR
 EVENT_COLOR = OKABE_ITO["purple"]
 VALIDATE = False  # tests switch this on to check every property name and value
 HOVER_CELLS = 4000  # heatmaps with more cells hover with row/column numbers only
@@ -299,7 +302,7 @@ def prediction_heatmap(
         "marker": {
             "symbol": "square-open",
             "size": max(8, min(22, int(700 / max(T, 1)))),
-            "color": OKABE_ITO["vermillion"],
+            "color": TARGET_MARK_COLOR,
             "line": {"width": 3},
         },
         "name": f"{target_name} (the next character)",

@@ -19,7 +19,6 @@ from bptt_app.settings import Settings
 from bptt_app.train_session import (
     SESSION_KEY,
     TrainSession,
-    ambiguous_input,
     describe_changes,
     event_label,
 )
@@ -30,6 +29,7 @@ from bptt_core.history import History, LiveTrainer
 from bptt_core.model import RNNConfig
 from bptt_viz.messages import checkpoint_differences
 from bptt_viz.series import downsample, smooth
+from bptt_viz.train_view import ambiguous_input, current_loss, file_stem
 from tests.conftest import assert_no_exception
 from tests.figdata import array, chart
 
@@ -138,11 +138,11 @@ def test_play_lowers_the_loss_and_pause_stops(app_test):
     assert metrics(at)["Speed"] == "paused"
 
 
-def test_updates_per_refresh_sets_the_step_of_play(app_test):
+def test_the_speed_sets_the_updates_of_a_second_of_play(app_test):
     at = app_test(PAGE)
-    at.selectbox(key="train_per_tick").set_value(25).run()
+    at.selectbox(key="train_speed").set_value(100).run()
     at.button(key="train_play").click().run()
-    assert updates(at) % 25 == 0 and updates(at) >= 25
+    assert updates(at) >= 50
     at.button(key="train_play").click().run()
 
 
@@ -351,7 +351,7 @@ def test_download_params_load_with_bptt_core_and_history_csv():
     hist = pd.read_csv(io.StringIO(s.history_csv()))
     assert hist["update"].tolist() == list(range(1, 21))
     np.testing.assert_allclose(hist["loss"], s.trainer.history["loss"], rtol=1e-15)
-    assert s.file_stem() == "bptt-H8-tanh-update20"
+    assert file_stem(s) == "bptt-H8-tanh-update20"
 
 
 def test_good_upload_continues_from_the_file():
@@ -364,7 +364,7 @@ def test_good_upload_continues_from_the_file():
             getattr(target.trainer.params, name), getattr(source.trainer.params, name)
         )
     assert target.trainer.updates == 3 and target.events[-1] == (3, "loaded")
-    assert target.current_loss() == pytest.approx(source.trainer.predict().loss)
+    assert current_loss(target) == pytest.approx(source.trainer.predict().loss)
 
 
 @pytest.mark.parametrize(

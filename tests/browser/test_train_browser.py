@@ -127,3 +127,30 @@ def test_download_then_upload_parameters(page: Page, streamlit_server: str, tmp_
     wait_idle(page)
     assert loss(page) < 2.0
     assert_no_exception(page)
+
+
+def test_pressing_things_while_playing_leaves_the_server_log_clean(
+    page: Page, streamlit_server: str
+):
+    """Issue 12.1: Pause, "10 updates", a new η and a page switch while playing once made the
+    server log StreamlitInvalidLayoutContextError (a fragment writing into containers of the
+    full run). The ``no_server_tracebacks`` fixture fails this test on any traceback."""
+    open_train(page, streamlit_server)
+    for _ in range(4):  # Pause at different moments of the fragment's streaming loop
+        click(page, "Play")
+        time.sleep(0.7)
+        click(page, "Pause")
+        wait_idle(page)
+    click(page, "Play")
+    time.sleep(1.2)
+    click(page, "10 updates")
+    time.sleep(1.2)
+    lr = page.get_by_label("Learning rate η")
+    lr.fill("0.02")
+    lr.press("Enter")
+    time.sleep(1.5)
+    assert_no_exception(page)
+    page.get_by_role("link", name="Step through BPTT").click()
+    time.sleep(2.0)
+    expect(page.get_by_role("heading", name="Step through BPTT").first).to_be_visible()
+    assert_no_exception(page)
