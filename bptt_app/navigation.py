@@ -38,6 +38,7 @@ PAGE_SPECS: tuple[PageSpec, ...] = (
         "truncation",
     ),
     PageSpec("pages/train.py", "Train live", "train"),
+    PageSpec("pages/derivation.py", "The derivation", "derivation"),
 )
 
 

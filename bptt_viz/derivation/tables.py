@@ -1,0 +1,158 @@
+"""The derivation page's tables and labels as Markdown strings (no Streamlit).
+
+Inputs are the plain view models of ``bptt_viz.derivation.view`` and ``.gradient_check``; the
+page passes the strings to ``st.markdown``. LaTeX goes between $…$ (KaTeX); no cell contains a
+"|" of its own.
+"""
+
+from __future__ import annotations
+
+from bptt_viz.derivation.gradient_check import PASS, GradientCheckView
+from bptt_viz.derivation.view import LineView, NoteView, fmt
+from bptt_viz.notation import Notation
+
+STRIKE_COLOUR = "#C2410C"  # the note's wrong form: orange-red, readable on light and dark
+
+
+def residual_text(x: float) -> str:
+    """A residual as '2.2e−16', or 'cannot be formed'."""
+    if x == float("inf"):
+        return "cannot be formed"
+    return f"{x:.1e}".replace("-", "−")
+
+
+def corrections_table(view: NoteView) -> str:
+    """The table at the top: every corrected equation of the note, and why."""
+    if not view.corrections:
+        return ""
+    rows = "".join(
+        f"| {c.refs} | {c.label} | ${c.short}$ | {c.reason} | {c.listed_in} |\n"
+        for c in view.corrections
+    )
+    return (
+        "| where in the note | what | the note → corrected | why | reported in |\n"
+        "|---|---|---|---|---|\n" + rows
+    )
+
+
+def struck(tex: str) -> str:
+    """The note's wrong form, struck through and coloured (KaTeX: \\sout, \\color)."""
+    return rf"\color{{{STRIKE_COLOUR}}}{{\sout{{{tex}}}}}"
+
+
+def line_heading(line: LineView) -> str:
+    """'**3. eq. (4)** · The recurrence …' with a status word."""
+    if line.unavailable:
+        status = ":gray-badge[not evaluated here]"
+    elif line.flags:
+        status = ":orange-badge[corrected]"
+    elif line.ok:
+        status = ":green-badge[✓ matches the engine]"
+    else:
+        status = ":red-badge[does not match]"
+    support = " :blue-badge[not in the note]" if line.support else ""
+    return f"**{line.index}. {line.ref}** {status}{support}  \n{line.title}"
+
+
+def expander_label(line: LineView) -> str:
+    """The label of a line's evaluation expander."""
+    if line.unavailable:
+        return f"Line {line.index}: why it is not evaluated here"
+    mark = "✓" if line.ok else "✗"
+    return f"Line {line.index}: both sides on your network ({mark} largest difference {residual_text(line.residual)})"
+
+
+def checks_table(line: LineView) -> str:
+    """Every quantity of the line: the line's formula on the traces beside the engine's value."""
+    rows = "".join(
+        f"| ${c.label}$ | {c.value} | {c.reference} | {residual_text(c.residual)} "
+        f"{'✓' if c.ok else '✗'} | {c.source} |\n"
+        for c in line.checks
+    )
+    return (
+        "| quantity | this line, evaluated | the engine | largest difference | engine's value from |\n"
+        "|---|---|---|---|---|\n" + rows
+    )
+
+
+def terms_table(line: LineView) -> str:
+    """The term-by-term table (e.g. the double sum), or empty."""
+    if not line.terms:
+        return ""
+    rows = "".join(
+        f"| ${t.label}$ | {fmt(t.value_norm)} | {fmt(t.reference_norm)} | {residual_text(t.residual)} |\n"
+        for t in line.terms
+    )
+    more = (
+        f"\n\n…and {line.terms_hidden} more terms, included in the sum above."
+        if line.terms_hidden
+        else ""
+    )
+    return (
+        "| term | ‖term‖, the note's formula | ‖term‖, the engine | largest difference |\n"
+        "|---|---:|---:|---:|\n" + rows + more
+    )
+
+
+def gradient_summary(view: GradientCheckView) -> str:
+    """One sentence: did BPTT pass the check?"""
+    verdict = "passes" if view.passed else "does not pass"
+    return (
+        f"BPTT {verdict} the check: the worst relative error over all {view.entries} parameter "
+        f"entries is {view.worst:.1e} (central differences with ε = {view.eps:g}; float64 gives "
+        f"about 1e−9, and anything below {PASS:g} is agreement)."
+    ).replace("e-", "e−")
+
+
+def truncation_text(view: GradientCheckView) -> str:
+    """Why a gradient check cannot validate a truncated gradient, with this network's numbers."""
+    k = view.k
+    off = max((r.truncated_error or 0.0) for r in view.rows)
+    own = max((r.surrogate_error or 0.0) for r in view.rows)
+    return (
+        f"**Truncation k = {k} is on.** A gradient check differences the loss L itself, so it "
+        f"measures the true gradient ∂L/∂θ. The truncated gradient g_{k} leaves out every path "
+        f"longer than {k} copies on purpose: it is biased by design, so it fails that check "
+        f"(here by up to {100 * off:.1f} % on one parameter) while being computed exactly right. "
+        f"What g_{k} is the exact gradient of is a different objective: each L(t) computed from "
+        f"h(t−{k}) held fixed. Differencing that objective agrees with g_{k} to {own:.1e}."
+    ).replace("e-", "e−")
+
+
+def percent_or_small(x: float | None) -> str:
+    if x is None:
+        return "–"
+    if x < 1e-3:
+        return f"{x:.1e}".replace("-", "−")
+    return f"{100 * x:.1f} %"
+
+
+def truncation_table(view: GradientCheckView, n: Notation) -> str:
+    """g_k beside the true gradient, and each against the checks."""
+    k = view.k
+    head = (
+        f"| parameter | ‖g_{k}‖ | ‖true gradient‖ | g_{k} against the check of L | "
+        f"full BPTT against the check of L | g_{k} against the check of its own objective |\n"
+        "|---|---:|---:|---:|---:|---:|\n"
+    )
+    body = "".join(
+        f"| ${n.tex(r.name)}$ | {fmt(r.truncated_norm or 0.0)} | {fmt(r.numeric_norm)} | "
+        f"{percent_or_small(r.truncated_error)} | {percent_or_small(r.error)} | "
+        f"{percent_or_small(r.surrogate_error)} |\n"
+        for r in view.rows
+    )
+    return head + body
+
+
+def check_table(view: GradientCheckView, n: Notation) -> str:
+    """BPTT beside central differences, parameters named in the notation ``n``."""
+    head = (
+        "| parameter | ‖BPTT gradient‖ | ‖central differences‖ | worst relative error | "
+        "the largest entry, both ways |\n|---|---:|---:|---:|---|\n"
+    )
+    body = "".join(
+        f"| ${n.tex(r.name)}$ | {fmt(r.bptt_norm)} | {fmt(r.numeric_norm)} | "
+        f"{r.error:.1e} | {r.sample} |\n".replace("e-", "e−")
+        for r in view.rows
+    )
+    return head + body
