@@ -100,8 +100,9 @@ def render_flow_map(view: FlowMapView) -> None:
     left.plotly_chart(view.figure, key="trunc_flow_map", config=CHART)
     with right:
         st.markdown(view.reading)
-        st.latex(view.equation)
         st.markdown(view.band)
+    st.markdown(view.sum_intro)  # display equations get the full width (1024 px screens)
+    st.latex(view.equation)
     st.markdown(view.notice)
 
 
@@ -119,19 +120,19 @@ def render_truncated_gradient(view: TruncatedGradientView) -> None:
 
 def render_jacobians(view: JacobianView) -> None:
     st.header(jacobians.TITLE, divider="gray")
+    st.markdown(view.product_intro)  # display equations get the full width (1024 px screens)
+    st.latex(view.product)
+    st.markdown(view.bound_intro)
+    st.latex(view.bound)
+    st.markdown(view.theory)
     left, right = st.columns([1.2, 1], gap="medium")
     with left:
         st.plotly_chart(view.figure, key="trunc_jacobian", config=CHART)
         if view.coverage:
             st.caption(view.coverage)
     with right:
-        st.markdown(view.product_intro)
-        st.latex(view.product)
-        st.markdown(view.bound_intro)
-        st.latex(view.bound)
-        st.markdown(view.theory)
-    st.markdown(view.now)
-    st.markdown(view.suggestion)
+        st.markdown(view.now)
+        st.markdown(view.suggestion)
 
 
 def render_clipping(view: ClippingView | str) -> None:

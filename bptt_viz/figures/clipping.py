@@ -13,8 +13,8 @@ import plotly.graph_objects as go
 
 from bptt_core.clipping import ClippingComparison
 from bptt_core.model import PARAM_NAMES
-from bptt_viz.figures.panels import panel_title
-from bptt_viz.figures.style import GREY, LIGHT_GREY, OKABE_ITO, base_layout, legend_below
+from bptt_viz.figures.panels import GRID, panel_title
+from bptt_viz.figures.style import GREY, OKABE_ITO, base_layout, legend_below
 from bptt_viz.notation import Notation
 
 MAX_SCATTER_POINTS = 2_000
@@ -117,14 +117,14 @@ def _diagonal(lim: float) -> dict:
 
 
 def _clipping_axes(lim: float) -> dict[str, dict]:
-    square = {"range": [-lim, lim], "gridcolor": LIGHT_GREY, "zeroline": False}
+    square = {"range": [-lim, lim], "gridcolor": GRID, "zeroline": False}
     return {
         "xaxis": {"domain": list(LEFT), "anchor": "y", "title": {"text": "parameter"}},
         "yaxis": {
             "anchor": "x",
             "title": {"text": "‖part‖ / ‖whole gradient‖"},
             "range": [0, 1.05],
-            "gridcolor": LIGHT_GREY,
+            "gridcolor": GRID,
         },
         "xaxis2": {
             "domain": list(RIGHT),

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from bptt_core.flow import TruncationComparison
 from bptt_viz.figures.heatmaps import time_labels
 from bptt_viz.figures.panels import (
+    GRID,
     log_axis,
     panel_axis_names,
     panel_domains,
@@ -24,7 +25,7 @@ from bptt_viz.figures.panels import (
 )
 from bptt_viz.figures.style import (
     GREY,
-    LIGHT_GREY,
+    MID_GREY,
     OKABE_ITO,
     SEQUENTIAL,
     base_layout,
@@ -38,13 +39,14 @@ PARAM_COLOURS = {
     "W_hy": OKABE_ITO["green"],
     "b_h": OKABE_ITO["orange"],
     "b_y": OKABE_ITO["purple"],
-    "all": OKABE_ITO["black"],
+    "all": MID_GREY,  # dotted; black would vanish on the dark theme
 }
 BAND_COLOUR = OKABE_ITO["orange"]  # the truncation band and the current-k line
 BAND_COLOUR_NAME = "orange"
 BOUND_COLOUR = OKABE_ITO["vermillion"]  # the Pascanu bound
 BOUND_COLOUR_NAME = "vermillion (red-orange)"
-PAIR_COLOUR = OKABE_ITO["blue"]  # the Jacobian norm of each pair
+PAIR_COLOUR = OKABE_ITO["sky"]  # the Jacobian norm of each pair (visible on both themes)
+LARGEST_COLOUR = OKABE_ITO["blue"]
 MAX_TICKS = 26  # character labels along a time axis
 FLOW_DECADES = 16  # the map's colour scale spans at most this many decades
 MAX_COLOURBAR_LABELS = 8
@@ -213,18 +215,20 @@ def flow_map(
     outs = [html.escape(c, quote=False) for c in target_chars]
     L_t, a_s = n.html("L_t", "t"), n.html("a", "τ")
     layout = base_layout(
-        f"‖∂{L_t}/∂{a_s}‖: the error of loss t arriving at copy τ",
+        # two short lines: the title must fit the map's column at 1024 px
+        f"‖∂{L_t}/∂{a_s}‖:<br><span style='font-size:13px'>the error of loss t arriving at "
+        "copy τ</span>",
         height=height,
         shapes=[_band_shape(T, kk)],
         showlegend=True,
-        # top right, above the plot: below it the (rotated) tick labels need the room
-        legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
+        # at the figure's bottom edge, under the (maybe rotated) tick labels and the axis title
+        legend={"orientation": "h", "x": 0.0, "yref": "container", "y": 0.0, "yanchor": "bottom"},
         xaxis=_time_axis(
             "copy τ (its input character)", [f"{s + 1} {c}" for s, c in enumerate(ins)], T
         ),
         yaxis=_time_axis("loss t (input → target)", time_labels(ins, outs), T, reversed_=True),
     )
-    layout["margin"] = {**layout["margin"], "b": 90, "t": 70}
+    layout["margin"] = {**layout["margin"], "b": 120 if T <= 12 else 150, "t": 70}
     # a dict layout: go.Figure validates it once (update_layout copies and re-validates)
     return go.Figure(data=[_flow_heatmap(flow, n, kk)], layout=layout)
 
@@ -243,7 +247,7 @@ def _pair_traces(d: np.ndarray, t: np.ndarray, s: np.ndarray, values: np.ndarray
             y=values[ok],
             mode="markers",
             name="one pair (t, τ)",
-            marker={"size": 5, "color": PAIR_COLOUR, "opacity": 0.35},
+            marker={"size": 6, "color": PAIR_COLOUR, "opacity": 0.6},
             customdata=np.stack([t[ok], s[ok]], axis=1) if ok.any() else None,
             hovertemplate=(
                 f"t = %{{customdata[0]}}, τ = %{{customdata[1]}}<br>‖∂{h_t}/∂{h_s}‖ = %{{y:.3e}}"
@@ -261,7 +265,7 @@ def _pair_traces(d: np.ndarray, t: np.ndarray, s: np.ndarray, values: np.ndarray
                 y=largest,
                 mode="lines",
                 name="largest at each distance",
-                line={"color": PAIR_COLOUR, "width": 2},
+                line={"color": LARGEST_COLOUR, "width": 2},
                 hovertemplate="distance %{x}: largest %{y:.3e}<extra></extra>",
             )
         )
@@ -304,12 +308,12 @@ def _jacobian_layout(n: Notation, D: int, bottom: float, top: float, height: int
             "title": {"text": "distance t − τ (steps back in time)"},
             "range": [-0.5, D + 0.5],
             "zeroline": False,
-            "gridcolor": LIGHT_GREY,
+            "gridcolor": GRID,
         },
         yaxis={
             "title": {"text": f"‖∂{h_t}/∂{h_s}‖ (log scale)"},
             **log_axis(bottom, top),
-            "gridcolor": LIGHT_GREY,
+            "gridcolor": GRID,
         },
         shapes=[
             {
@@ -362,9 +366,10 @@ def jacobian_distance(
 # --------------------------------------------------------------------------- truncated vs full
 
 COMPARISON_PANELS = (
-    ("relative error ‖g<sub>k</sub> − g‖ / ‖g‖", "rel_error", None),
-    ("cosine(g<sub>k</sub>, g)", "cosine", None),
-    ("share of gradient mass dropped", "dropped_share", [-0.03, 1.03]),
+    # short titles (the page's table uses the same words): three panels fit at 1024 px
+    ("relative error", "rel_error", None),
+    ("cosine", "cosine", None),
+    ("share dropped", "dropped_share", [-0.03, 1.03]),
 )
 
 
@@ -409,12 +414,12 @@ def _comparison_axes(p: int, domain: tuple[float, float], T: int) -> dict[str, d
             "anchor": ya,
             "title": {"text": "truncation k"},
             "range": [0.5, T + 0.5],
-            "gridcolor": LIGHT_GREY,
+            "gridcolor": GRID,
             "zeroline": False,
         },
         f"yaxis{suffix}": {
             "anchor": xa,
-            "gridcolor": LIGHT_GREY,
+            "gridcolor": GRID,
             "zeroline": False,
             **({"range": yrange} if yrange else {}),
         },

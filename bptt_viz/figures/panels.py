@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 MAX_DECADE_LABELS = 7
+GRID = "rgba(128, 128, 128, 0.3)"  # grid lines that stay quiet on the light and the dark theme
 
 
 def panel_domains(count: int, gap: float = 0.07) -> list[tuple[float, float]]:

@@ -15,20 +15,18 @@ import plotly.graph_objects as go
 
 from bptt_core.truncation_cost import RecallGridResult, TruncationCurves
 from bptt_viz.figures.panels import (
+    GRID,
     log_axis,
     panel_axis_names,
     panel_domains,
     panel_title,
 )
-from bptt_viz.figures.style import GREY, LIGHT_GREY, OKABE_ITO, base_layout, legend_below
+from bptt_viz.figures.style import GREY, OKABE_ITO, base_layout, legend_below
 from bptt_viz.labels import truncation_label
 
 N_COLOURS = (OKABE_ITO["blue"], OKABE_ITO["vermillion"], OKABE_ITO["green"], OKABE_ITO["purple"])
 K_COLOURS = (OKABE_ITO["vermillion"], OKABE_ITO["blue"], OKABE_ITO["green"], OKABE_ITO["purple"])
-MODE_TITLES = {
-    "window": "per-loss window (each L(t) reaches k copies)",
-    "chunked": "chunked TBPTT (no error crosses a chunk edge)",
-}
+MODE_TITLES = {"window": "per-loss window", "chunked": "chunked TBPTT"}  # fit 1024 px
 MODE_AXIS_TITLES = {"window": "truncation k", "chunked": "chunk length k"}
 SMALLEST_LOSS = 1e-12  # a settled loss of exactly 0 is drawn at this value's decade
 
@@ -96,13 +94,13 @@ def _recall_axes(result: RecallGridResult, p: int, domain: tuple[float, float]) 
             "tickvals": list(range(len(ks))),
             "ticktext": [truncation_label(k) for k in ks],
             "range": [-0.5, len(ks) - 0.5],
-            "gridcolor": LIGHT_GREY,
+            "gridcolor": GRID,
             "zeroline": False,
         },
         f"yaxis{suffix}": {
             "anchor": xa,
             **log_axis(lo, hi, pad_decades=0.35),
-            "gridcolor": LIGHT_GREY,
+            "gridcolor": GRID,
             **({"title": {"text": "settled recall loss (log scale)"}} if p == 0 else {}),
         },
     }
@@ -199,13 +197,13 @@ def hello_curves_figure(curves: TruncationCurves, height: int = 360) -> go.Figur
         height=height,
         showlegend=True,
         legend=legend_below(-0.22),
-        xaxis={"title": {"text": "update"}, "gridcolor": LIGHT_GREY},
+        xaxis={"title": {"text": "update"}, "gridcolor": GRID},
         yaxis={
             "title": {"text": "loss per character (log)"},
             "type": "log",
             "exponentformat": "power",
             "dtick": 1,
-            "gridcolor": LIGHT_GREY,
+            "gridcolor": GRID,
         },
     )
     layout["margin"] = {**layout["margin"], "b": 100}

@@ -20,8 +20,9 @@ TITLE = "1 · Where the error of each loss goes"
 class FlowMapView:
     figure: go.Figure
     reading: str  # Markdown: what a row, a column and a cell are
-    equation: str  # LaTeX: the gradient of W_hh as the double sum of the drawn terms
     band: str  # Markdown: which terms the band keeps
+    sum_intro: str  # Markdown: the gradient of W_hh is the sum of the drawn terms
+    equation: str  # LaTeX: the gradient of W_hh as the double sum of the drawn terms
     notice: str  # Markdown: what the numbers of this network say
     own_error: float  # ‖∂L(T)/∂a(T)‖: the last loss at its own copy (NaN if T < 2 or overflow)
     first_error: float  # ‖∂L(T)/∂a(1)‖: the last loss at copy 1
@@ -64,13 +65,22 @@ def _dropped_sentence(k: int | None, share: float | None) -> str:
     )
 
 
-def _texts(n: Notation) -> tuple[str, str, str]:
+def _texts(n: Notation) -> tuple[str, str, str, str]:
+    """(reading, band, sum_intro, equation)."""
     sym = symbols(n)
     reading = (
         f"Row t is the loss {math(sym.L_t)} (predicting the character after input t); column τ "
         f"is unfolded copy τ. Each cell is the size of {math(frac(sym.L_t, sym.a_tau))}: how "
-        f"much of that one loss's error arrives at copy τ. The gradient of {math(sym.W)} is the "
-        "sum of all these terms, each times the state the copy started from:"
+        "much of that one loss's error arrives at copy τ."
+    )
+    window = math(r"t - k < \tau \le t")
+    band = (
+        f"Truncation keeps only the terms inside the {BAND_COLOUR_NAME} band, {window}: k = 1 "
+        "keeps the diagonal, k = T everything."
+    )
+    sum_intro = (
+        f"The gradient of {math(sym.W)} is the sum of all these terms, each times the state the "
+        "copy started from — the double sum of the “hello” notes, drawn term by term:"
     )
     equation = (
         frac(n.tex("L"), sym.W)
@@ -79,13 +89,7 @@ def _texts(n: Notation) -> tuple[str, str, str]:
         + n.tex("h", TAU + "-1")
         + TOP
     )
-    window = math(r"t - k < \tau \le t")
-    band = (
-        "— the double sum of the “hello” notes, drawn term by term. Truncation keeps only the "
-        f"terms inside the {BAND_COLOUR_NAME} band, {window}: k = 1 keeps "
-        "the diagonal, k = T everything."
-    )
-    return reading, equation, band
+    return reading, band, sum_intro, equation
 
 
 def flow_map_view(
@@ -109,7 +113,7 @@ def flow_map_view(
         + _last_row_sentence(n, T, own, first)
         + _dropped_sentence(k, share)
     )
-    reading, equation, band = _texts(n)
+    reading, band, sum_intro, equation = _texts(n)
     figure = flow_map(
         flow,
         [display_char(c) for c in input_chars],
@@ -118,4 +122,4 @@ def flow_map_view(
         k,
         height=map_height(T),
     )
-    return FlowMapView(figure, reading, equation, band, notice, own, first, share)
+    return FlowMapView(figure, reading, band, sum_intro, equation, notice, own, first, share)

@@ -137,8 +137,7 @@ def _forward_pass_remark(
     reach = join_words([f"{copies_reached(mode, N, k)}" for k in short])
     return (
         f" For {_ks(short)} the recall loss's error reaches only {reach} of the {N + 1} copies, "
-        "never copy 1: what it learned, the forward pass carried (the first character survives "
-        "in the hidden state and the output layer learns to read it)."
+        "never copy 1: the forward pass carried the first character."
     )
 
 
@@ -165,8 +164,10 @@ def recall_view(result: RecallGridResult) -> RecallView:
     grid = result.grid
     reading = (
         "Each point is one seed's settled recall loss (log scale); the diamonds and lines are "
-        f"the medians; the dashed line is chance, ln 2 = {result.chance:.3f}. **What the runs "
-        "say** (learned: median below "
+        f"the medians; the dashed line is chance, ln 2 = {result.chance:.3f}. Where the recall "
+        "loss's error never reaches copy 1 and the recall is still learned, the forward pass "
+        "carried the first character: it survives in the hidden state and the output layer "
+        "learns to read it. **What the runs say** (learned: median below "
         f"{LEARNED * result.chance:.3f}; at chance: from {AT_CHANCE * result.chance:.3f} on):"
     )
     findings = tuple(recall_finding(result, m, N) for m in grid.modes for N in grid.n_fillers)
