@@ -5,6 +5,7 @@
 const players = new WeakMap();
 const SPEEDS = [1, 2, 5, 10, 15, 20, 30];
 const SEP = "|";
+const URL_DELAY = 250; // ms
 
 export default function (component) {
   const { parentElement } = component;
@@ -50,6 +51,7 @@ class Player {
 
   destroy() {
     this.pause();
+    clearTimeout(this.urlTimer);
     document.removeEventListener("keydown", this.onKey);
     this.root.remove();
   }
@@ -107,9 +109,21 @@ class Player {
     this.label.textContent = this.pass.labels[step];
     this.root.dataset.step = String(step + 1);
     this.root.dataset.phase = String(this.pass.phase[step]);
-    const url = new URL(window.location.href);
-    url.searchParams.set("step", String(step + 1));
-    window.history.replaceState(window.history.state, "", url);
+    this.remember(step + 1);
+  }
+
+  remember(step) {
+    // the step in the address bar, at most every URL_DELAY ms: browsers throttle (and slow down)
+    // history updates made many times a second, as playing at 30 steps/s would
+    this.urlStep = step;
+    if (this.urlTimer) return;
+    this.urlTimer = setTimeout(() => {
+      this.urlTimer = null;
+      const url = new URL(window.location.href);
+      if (url.searchParams.get("step") === String(this.urlStep)) return;
+      url.searchParams.set("step", String(this.urlStep));
+      window.history.replaceState(window.history.state, "", url);
+    }, URL_DELAY);
   }
 
   paint(view, step) {
@@ -162,7 +176,7 @@ class Player {
     let due = performance.now() + 1000 / this.speed;
     const tick = (now) => {
       if (!this.playing) return;
-      if (now >= due) {
+      if (now + 0.25 * (1000 / this.speed) >= due) { // a frame a little early still counts
         if (this.step >= this.pass.n - 1) return this.pause();
         this.go(this.step + 1);
         due += 1000 / this.speed;
@@ -207,10 +221,12 @@ class Player {
   key(e) {
     const target = e.composedPath()[0];
     if (e.altKey || e.ctrlKey || e.metaKey || !this.root.isConnected) return;
-    if (target && target.closest && target.closest("input, textarea, select, button, [role=slider], [role=combobox], [contenteditable=true]")) return;
+    const inside = (selector) => target && target.closest && target.closest(selector);
+    // keys that a focused field uses itself are left to it; a focused button keeps space
+    if (inside("input, textarea, select, [role=slider], [role=combobox], [role=listbox], [contenteditable=true]")) return;
     const actions = { ArrowRight: "next", PageDown: "next", ArrowLeft: "back", PageUp: "back", Home: "first", End: "last", " ": "play" };
     const action = actions[e.key];
-    if (!action) return;
+    if (!action || (e.key === " " && inside("button, a, summary"))) return;
     e.preventDefault();
     this.act(action);
   }
