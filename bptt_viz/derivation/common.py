@@ -122,3 +122,23 @@ def evidence(
 def stack(*rows: str) -> str:
     """Rows of an equation one under the other (KaTeX ``aligned``; put & where rows align)."""
     return r"\begin{aligned}" + r" \\[2pt] ".join(rows) + r"\end{aligned}"
+
+
+def log_softmax(o: np.ndarray) -> np.ndarray:
+    """(T, O) log y(t) of a softmax output, from the logits o (T, O): finite where y underflows."""
+    shifted = o - o.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def cross_entropy_terms(d: np.ndarray, log_y: np.ndarray) -> np.ndarray:
+    """(T,) −Σ_j d_j log y_j with 0 · log 0 taken as 0 (only the entries with d_j > 0 count)."""
+    return -np.where(d > 0, d * log_y, 0.0).sum(axis=1)
+
+
+def softmax_chain(d: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """(T, O) (∂y/∂o)ᵀ ∂L/∂y for softmax y and cross-entropy, ∂L/∂y = −d/y.
+
+    diag(y)(−d/y) − y yᵀ(−d/y) = −d + (Σ_j d_j) y: the y/y cancels before it is computed, so
+    the chain stays finite where an output underflows to 0.
+    """
+    return -d + d.sum(axis=1, keepdims=True) * y

@@ -14,7 +14,15 @@ from __future__ import annotations
 import numpy as np
 
 from bptt_core import functions as F
-from bptt_viz.derivation.common import ENGINE_FWD, ENGINE_SGD, check, evidence, stack
+from bptt_viz.derivation.common import (
+    ENGINE_FWD,
+    ENGINE_SGD,
+    check,
+    cross_entropy_terms,
+    evidence,
+    log_softmax,
+    stack,
+)
 from bptt_viz.derivation.network import Context, Net
 from bptt_viz.derivation.types import Case, Derivation, Evaluation, Evidence, Line, Slip
 
@@ -53,13 +61,14 @@ def eval_softmax(net: Net, ctx: Context) -> Evaluation:
 
 
 def eval_loss(net: Net, ctx: Context) -> Evaluation:
-    with np.errstate(all="ignore"):
-        per_t = -np.einsum("ti,ti->t", net.d, np.log(net.fwd.y))
+    per_t = cross_entropy_terms(net.d, log_softmax(net.fwd.o))
     return Evaluation(
         (
             check("L^{(t)}", per_t, net.fwd.losses, ENGINE_FWD),
             check("L", per_t.sum(), net.fwd.loss, ENGINE_FWD),
-        )
+        ),
+        text="log ŷ is computed from the logits (o − log Σ e^o), which is finite where ŷ "
+        "underflows to 0.",
     )
 
 

@@ -17,7 +17,9 @@ from bptt_viz.derivation.common import (
     ENGINE_FWD,
     chain_errors,
     check,
+    cross_entropy_terms,
     evidence,
+    log_softmax,
     product_or_problem,
     softmax_jacobian,
     stack,
@@ -178,20 +180,19 @@ def slip_softmax_sse(net: Net, ctx: Context) -> Evidence:
 
 
 def eval_sigmoid_ce(net: Net, ctx: Context) -> Evaluation:
-    y, d = net.fwd.y, net.d
-    with np.errstate(all="ignore"):
-        C = -(d * np.log(y) + (1 - d) * np.log(1 - y)).sum()
+    o, d = net.fwd.o, net.d
+    # ln y = −ln(1 + e^{−o}) and ln(1 − y) = −ln(1 + e^{o}) for y = σ(o): finite where y is 0 or 1
+    C = (d * np.logaddexp(0.0, -o) + (1 - d) * np.logaddexp(0.0, o)).sum()
     return Evaluation(
         (
             check("C", C, net.fwd.loss, ENGINE_FWD),
-            check(r"\delta_k(t) = d_k - y_k", d - y, e_o(net)),
+            check(r"\delta_k(t) = d_k - y_k", d - net.fwd.y, e_o(net)),
         )
     )
 
 
 def eval_softmax_ce(net: Net, ctx: Context) -> Evaluation:
-    with np.errstate(all="ignore"):
-        C = -(net.d * np.log(net.fwd.y)).sum()
+    C = cross_entropy_terms(net.d, log_softmax(net.fwd.o)).sum()
     return Evaluation(
         (
             check("C", C, net.fwd.loss, ENGINE_FWD),

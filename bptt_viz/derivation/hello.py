@@ -19,11 +19,13 @@ from bptt_viz.derivation.common import (
     ENGINE_SGD,
     chain_errors,
     check,
+    cross_entropy_terms,
     evidence,
     jacobian_product_norms,
+    log_softmax,
     outer_sum,
     product_or_problem,
-    softmax_jacobian,
+    softmax_chain,
     stack,
 )
 from bptt_viz.derivation.network import Context, Net
@@ -44,9 +46,7 @@ JACOBIANS = "the engine's Jacobian norms (bptt_core.flow.jacobian_norms)"
 def out_err(net: Net) -> np.ndarray:
     """(T, O) ∂L(t)/∂net_y(t) by the chain rule through the whole softmax Jacobian:
     (∂y/∂net_y)ᵀ (−ŷ/y), which is y(t) − ŷ(t)."""
-    with np.errstate(all="ignore"):
-        dL_dy = -net.d / net.fwd.y
-    return np.einsum("ti,tij->tj", dL_dy, softmax_jacobian(net.fwd.y))
+    return softmax_chain(net.d, net.fwd.y)
 
 
 def target_only_err(net: Net) -> np.ndarray:
@@ -97,8 +97,7 @@ def eval_softmax(net: Net, ctx: Context) -> Evaluation:
 
 
 def eval_loss(net: Net, ctx: Context) -> Evaluation:
-    with np.errstate(all="ignore"):
-        per_t = -(net.d * np.log(net.fwd.y)).sum(axis=1)
+    per_t = cross_entropy_terms(net.d, log_softmax(net.fwd.o))
     return Evaluation(
         (
             check("L(t)", per_t, net.fwd.losses, ENGINE_FWD),
@@ -287,8 +286,6 @@ def eval_double_sum(net: Net, ctx: Context) -> Evaluation:
 
 
 def eval_factors_out(net: Net, ctx: Context) -> Evaluation:
-    with np.errstate(all="ignore"):
-        dL_dy = -net.d / net.fwd.y
     return Evaluation(
         (
             check(r"\partial L(i)/\partial \mathrm{net}_y(i)", out_err(net), net.bwd.delta_o),
@@ -298,9 +295,8 @@ def eval_factors_out(net: Net, ctx: Context) -> Evaluation:
                 net.bwd.dh_local,
             ),
         ),
-        text="∂L(i)/∂y(i) = −ŷ(i)/y(i) is right; it is infinite nowhere because softmax outputs "
-        f"are positive (smallest y here {float(np.min(net.fwd.y)):.3g}); its largest entry is "
-        f"{float(np.max(np.abs(dL_dy))):.4g}.",
+        text="∂L(i)/∂y(i) = −ŷ(i)/y(i) is −1/y at the target and 0 elsewhere; through the whole "
+        "softmax Jacobian it gives y(i) − ŷ(i), an error at every output.",
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bptt_viz.derivation.common import ENGINE_FWD, check
+from bptt_viz.derivation.common import ENGINE_FWD, check, log_softmax
 from bptt_viz.derivation.network import Context, Net
 from bptt_viz.derivation.types import Case, Derivation, Evaluation, Line
 
@@ -56,13 +56,14 @@ def eval_ps(net: Net, ctx: Context) -> Evaluation:
 
 
 def eval_loss(net: Net, ctx: Context) -> Evaluation:
-    with np.errstate(all="ignore"):
-        terms = -np.log(net.fwd.y[np.arange(net.T), targets(net)])
+    terms = -log_softmax(net.fwd.o)[np.arange(net.T), targets(net)]
     return Evaluation(
         (
             check(r"-\log \mathtt{ps[t][targets[t]]}", terms, net.fwd.losses, ENGINE_FWD),
             check(r"\mathtt{loss}", terms.sum(), net.fwd.loss, ENGINE_FWD),
-        )
+        ),
+        text="The logarithm is taken from the logits (ys − log Σ e^ys), the same number where "
+        "ps does not underflow.",
     )
 
 

@@ -89,6 +89,8 @@ class Evidence:
         """‖note − true‖ / ‖true‖ (Frobenius); inf when the note's form cannot be formed."""
         if self.note is None or np.shape(self.note) != np.shape(self.true):
             return float("inf")
+        if not np.isfinite(self.note).all() and np.isfinite(self.true).all():
+            return float("inf")  # the note's form overflows where the true value does not
         scale = float(np.linalg.norm(self.true))
         gap = float(np.linalg.norm(np.asarray(self.note) - np.asarray(self.true)))
         if scale == 0.0:

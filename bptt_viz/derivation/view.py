@@ -63,6 +63,7 @@ class FlagView:
     earned: bool | None  # numeric: the numbers differ; None for a notational slip
     evidence: str  # the sentence with the numbers (markdown)
     distance: float | None  # ‖note − true‖/‖true‖ (inf: cannot be formed)
+    true_norm: float | None = None  # ‖true‖: 0 means nothing can differ from it here
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,13 @@ def fmt(x: float) -> str:
     if not np.isfinite(x):
         return "not a number" if np.isnan(x) else ("∞" if x > 0 else "−∞")
     return f"{x:.4g}".replace("-", "−")
+
+
+def percent(x: float) -> str:
+    """A relative difference as '72.9 %' (smaller ones with their exponent)."""
+    if not np.isfinite(x):
+        return fmt(x)
+    return f"{100 * x:.1f} %" if 100 * x >= 0.1 else f"{fmt(100 * x)} %"
 
 
 def summary(a: np.ndarray | None, problem: str = "") -> str:
@@ -191,7 +199,7 @@ def evidence_text(ev: Evidence) -> str:
         else:
             text = (
                 f"Here the note's {ev.what}: ‖·‖ = {note_norm}; {ev.true_label}: ‖·‖ = "
-                f"{true_norm}, off by {fmt(100 * d)} % of it"
+                f"{true_norm}, off by {percent(d)} of it"
                 + largest_gap(np.asarray(ev.note), np.asarray(ev.true))
                 + "."
             )
@@ -220,6 +228,7 @@ def flag_view(slip: Slip, ev: Evidence | None) -> FlagView:
         bool(d > EARNED),
         evidence_text(ev),
         d,
+        float(np.linalg.norm(ev.true)),
     )
 
 
