@@ -19,6 +19,10 @@ st.set_page_config(
     initial_sidebar_state="expanded",
 )
 
+# Less empty space above each page, so that a projector's 1024 × 768 shows the controls and the
+# first figure without scrolling (Streamlit's default leaves about 6rem).
+st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</style>")
+
 navigation = st.navigation(app_pages(), position="sidebar")
 store_settings(render_sidebar())
 with shell_run():

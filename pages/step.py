@@ -17,12 +17,9 @@ n = s.notation_obj
 
 st.title("Step through BPTT")
 st.markdown(
-    "Watch one pass of backpropagation through time. The **forward pass** computes the hidden "
-    f"state {inline_math(n.tex('h'))} and the prediction {inline_math(n.tex('y'))} for "
-    "t = 1, 2, …, T; the **backward pass** then walks back from T to 1, computing each copy's "
-    "error and adding that copy's share to every weight's gradient. Step with the buttons, the "
-    "slider or the keys **←** / **→** (a presenter's clicker works too), **Home** / **End**, "
-    "and **space** to play; click a copy in the network or a column of a heatmap to jump to it."
+    "One pass of backpropagation through time, a step at a time: the **forward pass** computes "
+    f"{inline_math(n.tex('h'))} and {inline_math(n.tex('y'))} for t = 1, …, T; the **backward "
+    "pass** walks back from T to 1 and adds each copy's share to every weight's gradient."
 )
 
 if show_problems(text_problems(s.text) + settings_problems(s)):

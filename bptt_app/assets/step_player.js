@@ -331,7 +331,9 @@ const CONTROLS = `
   <button data-act="last" title="Last step (End)"><span>Last</span>${icon("last")}</button>
   <select aria-label="Speed"></select>
   <input type="range" min="1" value="1" step="1" aria-label="Step">
+  <span class="break"></span>
   <span class="where" aria-live="polite"></span>
+  <span class="keys">Keys: ← → step · Home / End · space plays · click a copy or a column to jump to it</span>
 </div>
 <div class="panels"></div>
 <div class="tip" hidden></div>`;

@@ -28,8 +28,8 @@ EDGE_CODES = "tdfb"  # still to come, done, this forward step's, this backward s
 BAND_CODES = "hs"  # hidden, shown (the copies one loss may reach under truncation)
 
 SPACING, RADIUS, LEFT, RIGHT = 46.0, 14.0, 70.0, 30.0
-ROWS = {"x": 236.0, "h": 150.0, "y": 64.0}  # SVG y of the three rows (y down)
-HEIGHT = 290
+ROWS = {"x": 214.0, "h": 132.0, "y": 50.0}  # SVG y of the three rows (y down)
+HEIGHT = 266
 
 
 @dataclass(frozen=True)

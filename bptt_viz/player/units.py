@@ -23,8 +23,8 @@ from bptt_viz.player.steps import Step
 from bptt_viz.player.svg import labels_attr, num, template
 
 MAX_HIDDEN, MAX_CHARS = 8, 30
-ROW, TOP, COLS = 30.0, 52.0, (120.0, 360.0, 600.0)
-WIDTH = 720
+ROW, TOP, COLS = 26.0, 48.0, (80.0, 230.0, 380.0)
+WIDTH = 450
 # data-r of the elements: 0 inputs, 1 hidden states, 2 outputs, 3 edges
 RANGE_X, RANGE_H, RANGE_Y, RANGE_EDGE = 0, 1, 2, 3
 

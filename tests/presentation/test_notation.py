@@ -43,9 +43,11 @@ def test_every_notation_defines_every_key(key):
         assert "{t}" in n.tex_forms[k] and "{t}" in n.html_forms[k], (
             f"{key}: {k} must be time-indexed"
         )
-        assert n.tex(k, 3) == "{" + n.tex_forms[k].replace("{t}", "3") + "}", f"{key}: {k} template"
+        shown3, shown7 = str(3 + n.time_offset), str(7 + n.time_offset)  # the note's own index
+        assert n.tex(k, 3) == "{" + n.tex_forms[k].replace("{t}", shown3) + "}", f"{key}: {k}"
         assert n.html(k) == n.html_forms[k].replace("{t}", "t")
-        assert n.html(k, 7) == n.html_forms[k].replace("{t}", "7")
+        assert n.html(k, 7) == n.html_forms[k].replace("{t}", shown7)
+        assert n.html(k, "t-1") == n.html_forms[k].replace("{t}", "t-1"), "symbolic times as given"
     for k in (*PARAM_KEYS, *OTHER_KEYS):
         assert "{t}" not in n.tex_forms[k], f"{key}: {k} is not time-indexed"
     assert set(NOTATIONS) == set(TABLE)
@@ -78,3 +80,11 @@ def test_default_and_unknown():
     for bad in ("Goodfellow", "", "feynman"):
         with pytest.raises(ValueError, match="Unknown notation"):
             get_notation(bad)
+
+
+def test_min_char_rnn_counts_time_from_zero():
+    """min-char-rnn's first input is xs[0] and its initial hidden state hs[-1] (issue 12.8)."""
+    m = get_notation("minchar")
+    assert m.time_offset == -1
+    assert m.html("x", 1) == "xs[0]" and m.html("h", 0) == "hs[-1]"
+    assert all(NOTATIONS[k].time_offset == 0 for k in NOTATIONS if k != "minchar")
