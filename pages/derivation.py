@@ -58,6 +58,11 @@ for remark in view.extra:
 st.subheader("What this page corrects in the note")
 if view.corrections:
     st.markdown(tables.corrections_table(view))
+    st.caption(
+        "Each line below gives the reason in a sentence and the numbers that show it on your "
+        "network. The reports are in ../shared/seeds/README.md, this project's README and issue 12; "
+        "“found on this page” marks slips found while checking the notes for this page."
+    )
 else:
     st.markdown(view.no_slips)
 if s.k is not None:
@@ -73,9 +78,9 @@ def show_line(line: LineView) -> None:
     reasons with their numbers, and an expander with both sides evaluated."""
     st.markdown(tables.line_heading(line))
     if line.flags:
-        st.caption(":red[As the note writes it (struck through)]")
+        st.markdown(":red-badge[✗ as the note writes it]")
         st.latex(tables.struck(line.note_tex))
-        st.caption(":green[Corrected]")
+        st.markdown(":green-badge[✓ corrected]")
         st.latex(line.tex)
         for flag in line.flags:
             st.markdown(f"**{flag.label}.** {flag.reason} {flag.evidence}")
@@ -92,6 +97,7 @@ def show_line(line: LineView) -> None:
         if line.case_note:
             st.caption(line.case_note)
         st.markdown(tables.checks_table(line))
+        st.caption(tables.sources(line))
         if line.terms:
             st.caption(line.terms_caption)
             st.markdown(tables.terms_table(line))

@@ -384,7 +384,7 @@ def outer_slip(eq: str, note_piece: str, right_piece: str) -> Slip:
     return Slip(
         f"outer product transposed in {eq}",
         "By eq. (4) the first index of a weight is the unit it feeds (w_kj, v_ji, u_jh), so the "
-        f"increment is the error times the input transposed, {right_piece}, not {note_piece}.",
+        f"increment is the error times the input transposed, ${right_piece}$, not ${note_piece}$.",
         f"{note_piece} \\to {right_piece}".replace("ᵀ", r"^{\top}"),
         None,
         LISTED,

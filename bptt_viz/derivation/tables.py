@@ -11,7 +11,7 @@ from bptt_viz.derivation.gradient_check import PASS, GradientCheckView
 from bptt_viz.derivation.view import LineView, NoteView, fmt
 from bptt_viz.notation import Notation
 
-STRIKE_COLOUR = "#C2410C"  # the note's wrong form: orange-red, readable on light and dark
+ALIGNED = (r"\begin{aligned}", r"\end{aligned}")
 
 
 def residual_text(x: float) -> str:
@@ -22,22 +22,25 @@ def residual_text(x: float) -> str:
 
 
 def corrections_table(view: NoteView) -> str:
-    """The table at the top: every corrected equation of the note, and why."""
+    """The short table at the top: each kind of slip of the note, where, and what is corrected
+    (the full reason and its numbers stand at the line itself)."""
     if not view.corrections:
         return ""
     rows = "".join(
-        f"| {c.refs} | {c.label} | ${c.short}$ | {c.reason} | {c.listed_in} |\n"
-        for c in view.corrections
+        f"| {c.refs} | {c.label} *({c.listed_in})* | ${c.short}$ |\n" for c in view.corrections
     )
-    return (
-        "| where in the note | what | the note → corrected | why | reported in |\n"
-        "|---|---|---|---|---|\n" + rows
-    )
+    return "| where in the note | what is wrong | the note → corrected |\n|---|---|---|\n" + rows
 
 
 def struck(tex: str) -> str:
-    """The note's wrong form, struck through and coloured (KaTeX: \\sout, \\color)."""
-    return rf"\color{{{STRIKE_COLOUR}}}{{\sout{{{tex}}}}}"
+    """The note's wrong form struck through (KaTeX \\sout), row by row and cell by cell when it
+    is stacked, so that no line reads as a fraction bar."""
+    begin, end = ALIGNED
+    if not (tex.startswith(begin) and tex.endswith(end)):
+        return rf"\sout{{{tex}}}"
+    rows = tex[len(begin) : -len(end)].split(r" \\[2pt] ")
+    cells = [" & ".join(rf"\sout{{{c}}}" if c.strip() else c for c in r.split("&")) for r in rows]
+    return begin + r" \\[2pt] ".join(cells) + end
 
 
 def line_heading(line: LineView) -> str:
@@ -66,13 +69,19 @@ def checks_table(line: LineView) -> str:
     """Every quantity of the line: the line's formula on the traces beside the engine's value."""
     rows = "".join(
         f"| ${c.label}$ | {c.value} | {c.reference} | {residual_text(c.residual)} "
-        f"{'✓' if c.ok else '✗'} | {c.source} |\n"
+        f"{'✓' if c.ok else '✗'} |\n"
         for c in line.checks
     )
     return (
-        "| quantity | this line, evaluated | the engine | largest difference | engine's value from |\n"
-        "|---|---|---|---|---|\n" + rows
+        "| quantity | this line, evaluated | the engine | largest difference |\n"
+        "|---|---|---|---|\n" + rows
     )
+
+
+def sources(line: LineView) -> str:
+    """Where the engine's values of a line come from, once each."""
+    unique = list(dict.fromkeys(c.source for c in line.checks))
+    return "The engine's values: " + "; ".join(unique) + "."
 
 
 def terms_table(line: LineView) -> str:
@@ -148,7 +157,7 @@ def check_table(view: GradientCheckView, n: Notation) -> str:
     """BPTT beside central differences, parameters named in the notation ``n``."""
     head = (
         "| parameter | ‖BPTT gradient‖ | ‖central differences‖ | worst relative error | "
-        "the largest entry, both ways |\n|---|---:|---:|---:|---|\n"
+        "largest entry: BPTT / differences |\n|---|---:|---:|---:|---|\n"
     )
     body = "".join(
         f"| ${n.tex(r.name)}$ | {fmt(r.bptt_norm)} | {fmt(r.numeric_norm)} | "

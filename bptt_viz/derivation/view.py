@@ -133,17 +133,18 @@ def percent(x: float) -> str:
 
 
 def summary(a: np.ndarray | None, problem: str = "") -> str:
-    """An array in a few characters: the number, a short vector, or its norm and first entries."""
+    """An array in a few characters: the number, a short vector, or its norm and first entry."""
     if a is None:
         return f"cannot be formed: {problem}" if problem else "cannot be formed"
     arr = np.asarray(a, dtype=float)
     if arr.size == 1:
         return fmt(float(arr.ravel()[0]))
     flat = arr.ravel()
-    if arr.ndim == 1 and arr.size <= 4:
+    if arr.ndim == 1 and arr.size <= 3:
         return "[" + ", ".join(fmt(v) for v in flat) + "]"
-    head = ", ".join(fmt(v) for v in flat[:3])
-    return f"‖·‖ = {fmt(float(np.linalg.norm(flat)))}; [{head}, …]"
+    if arr.size == 0:
+        return "(nothing here)"
+    return f"‖·‖ = {fmt(float(np.linalg.norm(flat)))}; first {fmt(float(flat[0]))}"
 
 
 def within(c: Check) -> bool:

@@ -1,0 +1,123 @@
+"""Speed of "The derivation" page: the server-side rerun after switching notation at defaults.
+
+    .venv/bin/python benchmarks/bench_derivation_page.py
+
+The page is run by AppTest exactly as the server runs it (app.py, the sidebar, then the page).
+Each measurement switches the sidebar's notation to the next of the five and reruns; reported is
+the script's own run time (timed inside Streamlit's ScriptRunner) and the AppTest wall time,
+which adds AppTest's polling. Two cases:
+
+- warm: every notation's evaluation is already in the page's cache (a class switching back and
+  forth, or any second visit): the rerun renders the note;
+- cold: the page's caches are cleared before every switch, so the rerun also evaluates every line
+  of the note and runs the gradient check (the first visit of a notation).
+
+Target: under 200 ms at defaults. Writes benchmarks/results/derivation_page.json and prints a
+Markdown table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
+from streamlit.runtime.scriptrunner import script_runner  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from bptt_app.derivation import cached_gradient_check, cached_note_view  # noqa: E402
+from bptt_app.settings import NOTATION_CHOICES  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results" / "derivation_page.json"
+SCRIPT_TIMES: list[float] = []
+LABELS = list(NOTATION_CHOICES)
+
+
+def instrument() -> None:
+    """Follow st.navigation in AppTest (see tests/conftest.py) and time every script run."""
+    original_init = PagesManager.__init__
+
+    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
+        original_init(self, *args, **kwargs)  # type: ignore[arg-type]
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init  # type: ignore[method-assign]
+    original_run = script_runner.ScriptRunner._run_script
+
+    def timed(self: object, *args: object, **kwargs: object) -> object:
+        t0 = time.perf_counter()
+        try:
+            return original_run(self, *args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            SCRIPT_TIMES.append((time.perf_counter() - t0) * 1000)
+
+    script_runner.ScriptRunner._run_script = timed  # type: ignore[method-assign]
+
+
+def switches(at: AppTest, rounds: int, cold: bool) -> tuple[list[float], list[float]]:
+    """Switch through the five notations ``rounds`` times; (script ms, wall ms) per switch."""
+    script, wall = [], []
+    for i in range(rounds * len(LABELS)):
+        if cold:
+            cached_note_view.clear()
+            cached_gradient_check.clear()
+        widget = at.sidebar.selectbox(key="notation").set_value(LABELS[(i + 1) % len(LABELS)])
+        SCRIPT_TIMES.clear()
+        t0 = time.perf_counter()
+        widget.run()
+        wall.append((time.perf_counter() - t0) * 1000)
+        script.append(sum(SCRIPT_TIMES))
+        assert not at.exception, at.exception[0].value
+    return script, wall
+
+
+def main() -> None:
+    instrument()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/derivation.py")
+    at.run()
+    switches(at, 1, cold=False)  # warm the caches of every notation
+    warm_script, warm_wall = switches(at, 4, cold=False)
+    cold_script, cold_wall = switches(at, 2, cold=True)
+    result = {
+        "warm_switch_script_ms_median": statistics.median(warm_script),
+        "warm_switch_script_ms_max": max(warm_script),
+        "warm_switch_apptest_wall_ms_median": statistics.median(warm_wall),
+        "cold_switch_script_ms_median": statistics.median(cold_script),
+        "cold_switch_script_ms_max": max(cold_script),
+        "cold_switch_apptest_wall_ms_median": statistics.median(cold_wall),
+        "switches_warm": len(warm_script),
+        "switches_cold": len(cold_script),
+        "machine": f"{platform.machine()} {platform.python_version()}",
+        "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print("| rerun after switching notation (defaults) | median | max |")
+    print("|---|---:|---:|")
+    print(
+        f"| warm cache, script time | {result['warm_switch_script_ms_median']:.1f} ms | "
+        f"{result['warm_switch_script_ms_max']:.1f} ms |"
+    )
+    print(
+        f"| cold cache (every line evaluated, gradient check run), script time | "
+        f"{result['cold_switch_script_ms_median']:.1f} ms | {result['cold_switch_script_ms_max']:.1f} ms |"
+    )
+    print(
+        f"| warm / cold, AppTest wall time | {result['warm_switch_apptest_wall_ms_median']:.1f} ms "
+        f"/ {result['cold_switch_apptest_wall_ms_median']:.1f} ms | |"
+    )
+
+
+if __name__ == "__main__":
+    main()
