@@ -83,7 +83,7 @@ def eval_dWhy(net: Net, ctx: Context) -> Evaluation:
     share = np.einsum("to,th->toh", dy(net), net.fwd.h)
     return Evaluation(
         (
-            check(r"\mathtt{np.dot(dy, hs[t].T)}", share, net.bwd.per_step.W_hy),
+            check(r"\text{step } t\text{'s share of } \mathtt{dWhy}", share, net.bwd.per_step.W_hy),
             check(r"\mathtt{dWhy}\ \text{after the loop}", share.sum(axis=0), net.bwd.grads.W_hy),
         )
     )
@@ -117,7 +117,7 @@ def eval_dWhh(net: Net, ctx: Context) -> Evaluation:
     share = np.einsum("th,tk->thk", net.bwd.delta_h, net.h_prev)
     return Evaluation(
         (
-            check(r"\mathtt{np.dot(dhraw, hs[t-1].T)}", share, net.bwd.per_step.W_hh),
+            check(r"\text{step } t\text{'s share of } \mathtt{dWhh}", share, net.bwd.per_step.W_hh),
             check(r"\mathtt{dWhh}\ \text{after the loop}", share.sum(axis=0), net.bwd.grads.W_hh),
         ),
         text="At t = 0, hs[-1] is hprev (zeros here), so the first step adds nothing to dWhh.",
