@@ -1,49 +1,53 @@
-"""Speed of the "Step through BPTT" page: server rerun, click-to-figure, and play rate.
+"""Speed of the "Step through BPTT" page: what the server does once, what the browser does always.
 
-    python benchmarks/bench_step_page.py
+    python benchmarks/bench_step_page.py            # writes benchmarks/results/step_page.json
+    python benchmarks/bench_step_page.py --quick    # fewer repeats
 
-1. Server side (AppTest, the script exactly as the server runs it): a sidebar slider change
-   (hidden units 7 ↔ 8 at otherwise default settings) and a click on "Next". Reported twice: the
-   script's own run time (timed inside Streamlit's ScriptRunner) and the AppTest wall time,
-   which adds AppTest's polling. Target: under 150 ms.
-2. Chromium (Playwright, Debian's /usr/bin/chromium): time from the click on "Next" until the
-   unfolded-network figure shows the next step, timed inside the page (performance.now and a
-   MutationObserver on the figure's title). Target: under 400 ms.
-3. Play mode in Chromium at "15 steps/s": distinct steps drawn per second, counted in the page by
-   a MutationObserver on the status line (redrawn with the graph in every frame). Target: at least 10 per second.
-
-Writes benchmarks/results/step_page.json and prints a Markdown table.
+1. Server (AppTest, the script as the server runs it): a sidebar slider change (hidden units
+   7 ↔ 8 at otherwise default settings), the script's own run time. Target: < 100 ms.
+2. Payload: the bytes one pass sends to the browser, for "hello" (tens of kilobytes) and for
+   T = 40, H = 32 (under 2 MB).
+3. Chromium (Playwright, Debian's /usr/bin/chromium), served app: a real click on Next, and a
+   real key press, → the next step painted, timed in the page (from the input event's timestamp
+   to the first task after the next animation frame). Quiet, then again while 5 other browser
+   sessions on the same server play the step page and one plays Train live. Target: median
+   ≤ 50 ms, p95 ≤ 100 ms.
+4. Play at 30 steps/s: distinct steps shown per second, counted in the page. Target ≥ 28.
+5. Pause at 30 steps/s, 50 tries: steps drawn after the frame Pause was pressed on. Target 0.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
 import statistics
 import sys
 import time
+import zlib
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
 from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
 from streamlit.runtime.scriptrunner import script_runner  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from tests.browser.conftest import (  # noqa: E402
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    open_app,
-    serve_app,
-    wait_idle,
-)
+from bptt_app.settings import Settings  # noqa: E402
+from bptt_app.step_player import pass_payload  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, open_app, serve_app  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "step_page.json"
 SCRIPT_TIMES: list[float] = []
+LONG_TEXT = "the+quick+brown+fox+jumps+over+the+lazy+dog"  # T = 40: 80 steps
+PLAYER = (
+    "document.querySelector(\"[data-testid='stBidiComponentIsolated']\")"
+    ".shadowRoot.querySelector('.player')"
+)
 
 
 def instrument() -> None:
@@ -67,119 +71,236 @@ def instrument() -> None:
     script_runner.ScriptRunner._run_script = timed  # type: ignore[method-assign]
 
 
-def server_side(repeats: int = 15) -> dict[str, float]:
+def server_side(repeats: int) -> dict[str, float]:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
     for value in (7, 8, 7, 8):  # warm the caches of both settings
         at.sidebar.slider(key="hidden").set_value(value).run()
-    wall, script = [], []
+    script = []
     for i in range(repeats):
         widget = at.sidebar.slider(key="hidden").set_value(7 if i % 2 else 8)
         SCRIPT_TIMES.clear()
-        t0 = time.perf_counter()
         widget.run()
-        wall.append((time.perf_counter() - t0) * 1000)
         script.append(sum(SCRIPT_TIMES))
         assert not at.exception, at.exception[0].value
-    nxt_wall, nxt_script = [], []
-    for _ in range(7):
+    cold = []
+    for seed in range(5):  # a new setting: the pass is computed and typeset, not cached
+        widget = at.sidebar.number_input(key="seed").set_value(100 + seed)
         SCRIPT_TIMES.clear()
-        t0 = time.perf_counter()
-        at.button(key="step_next").click().run()
-        nxt_wall.append((time.perf_counter() - t0) * 1000)
-        nxt_script.append(sum(SCRIPT_TIMES))
+        widget.run()
+        cold.append(sum(SCRIPT_TIMES))
     return {
-        "slider_rerun_script_ms": statistics.median(script),
-        "slider_rerun_apptest_wall_ms": statistics.median(wall),
-        "next_rerun_script_ms": statistics.median(nxt_script),
-        "next_rerun_apptest_wall_ms": statistics.median(nxt_wall),
+        "slider_rerun_script_ms_median": statistics.median(script),
+        "new_setting_rerun_script_ms_median": statistics.median(cold),
     }
 
 
-TITLE_JS = "() => (document.querySelector('.gtitle') || {}).textContent || ''"
-# Click "Next" in the page and resolve with the milliseconds until the figure's title changes
-# (timed by the browser itself, so Playwright's own round trips are not counted).
-CLICK_NEXT_JS = """() => new Promise(resolve => {
-    const title = () => (document.querySelector('.gtitle') || {}).textContent || '';
-    const before = title();
-    const t0 = performance.now();
-    const obs = new MutationObserver(() => {
-        if (title() !== before) { obs.disconnect(); resolve(performance.now() - t0); }
-    });
-    obs.observe(document.body, {subtree: true, childList: true, characterData: true});
-    [...document.querySelectorAll('button')].find(b => /Next$/.test(b.textContent.trim())).click();
-})"""
-# While playing, the graph is streamed as SVG images (no Plotly title): count the status line,
-# which is redrawn together with the graph and the heatmaps in every frame.
-OBSERVER_JS = """() => {
-    window.__titles = [];
-    const record = () => {
-        const el = [...document.querySelectorAll('strong')]
-            .find(e => /^(Forward|Backward) pass, step/.test(e.textContent));
-        const text = el ? el.textContent : '';
-        const last = window.__titles[window.__titles.length - 1];
-        if (!last || last.text !== text) window.__titles.push({text, t: performance.now()});
-    };
-    new MutationObserver(record).observe(document.body, {subtree: true, childList: true,
-                                                        characterData: true});
-    record();
-}"""
+def payload_sizes() -> dict[str, int]:
+    """JSON bytes of one pass, and what permessage-deflate (on in .streamlit/config.toml) sends
+    of them (zlib at its default level, as the websocket's deflate)."""
+    hello = pass_payload("hello", Settings().training(), "goodfellow")[0].encode()
+    text = LONG_TEXT.replace("+", " ")[:41]
+    big = pass_payload(text, Settings(hidden_size=32).training(), "goodfellow")[0].encode()
+    return {
+        "hello_bytes": len(hello),
+        "hello_deflated_bytes": len(zlib.compress(hello)),
+        "T40_H32_bytes": len(big),
+        "T40_H32_deflated_bytes": len(zlib.compress(big)),
+    }
 
 
-def browser_side() -> dict[str, float]:
+# Every input event on the player (pointerdown, keydown) starts a clock; the step it causes is
+# counted as painted at the first task after the next animation frame.
+PAINT_JS = f"""() => {{
+    const p = {PLAYER};
+    window.__paints = [];
+    let t0 = null;
+    const start = (e) => {{ t0 = e.timeStamp; }};
+    p.addEventListener('pointerdown', start, true);
+    document.addEventListener('keydown', start, true);
+    new MutationObserver(() => {{
+        if (t0 === null) return;
+        const s = t0; t0 = null;
+        requestAnimationFrame(() => setTimeout(() => window.__paints.push(performance.now() - s)));
+    }}).observe(p, {{attributes: true, attributeFilter: ['data-step']}});
+}}"""
+
+
+def click_and_key_to_paint(page: Page, clicks: int) -> dict[str, float]:
+    page.evaluate(PAINT_JS)
+    nxt = page.locator(".player [data-act=next]")
+    first = page.locator(".player [data-act=first]")
+    box = nxt.bounding_box()
+    for i in range(clicks):
+        if i % 7 == 0:
+            first.click()
+            time.sleep(0.1)
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        time.sleep(0.12)
+    mouse = page.evaluate("() => window.__paints.splice(0)")
+    mouse = [m for i, m in enumerate(mouse) if i % 8 != 0]  # drop the First clicks
+    for i in range(clicks):
+        page.keyboard.press("Home" if i % 7 == 0 else "ArrowRight")
+        time.sleep(0.12)
+    keys = [k for i, k in enumerate(page.evaluate("() => window.__paints.splice(0)")) if i % 7]
+    return {
+        "click_median_ms": statistics.median(mouse),
+        "click_p95_ms": sorted(mouse)[int(0.95 * (len(mouse) - 1))],
+        "key_median_ms": statistics.median(keys),
+        "key_p95_ms": sorted(keys)[int(0.95 * (len(keys) - 1))],
+    }
+
+
+PLAY_JS = f"""async () => {{
+    const p = {PLAYER};
+    const sel = p.querySelector('select'); sel.value = '30'; sel.dispatchEvent(new Event('change'));
+    const seen = [];
+    const obs = new MutationObserver(() => seen.push([performance.now(), p.dataset.step]));
+    obs.observe(p, {{attributes: true, attributeFilter: ['data-step']}});
+    p.querySelector('[data-act=first]').click();
+    p.querySelector('[data-act=play]').click();
+    await new Promise(r => setTimeout(r, 2500));
+    p.querySelector('[data-act=play]').click();
+    obs.disconnect();
+    const t0 = seen[0][0];
+    const inWindow = seen.filter(([t]) => t - t0 >= 500 && t - t0 < 2500);
+    return new Set(inWindow.map(([, s]) => s)).size / 2;
+}}"""
+
+PAUSE_JS = f"""async () => {{
+    const p = {PLAYER};
+    const sel = p.querySelector('select'); sel.value = '30'; sel.dispatchEvent(new Event('change'));
+    const play = p.querySelector('[data-act=play]');
+    let late = 0;
+    for (let i = 0; i < 50; i++) {{
+        p.querySelector('[data-act=first]').click();
+        play.click();
+        await new Promise(r => setTimeout(r, 40 + (i * 37) % 400));
+        const at = p.dataset.step;
+        play.click();
+        await new Promise(r => setTimeout(r, 150));
+        if (p.dataset.step !== at) late += 1;
+    }}
+    return late;
+}}"""
+
+KEEP_PLAYING_JS = f"""() => {{
+    const p = {PLAYER};
+    const sel = p.querySelector('select'); sel.value = '30'; sel.dispatchEvent(new Event('change'));
+    const play = p.querySelector('[data-act=play]');
+    setInterval(() => {{ if (play.getAttribute('aria-pressed') === 'false') play.click(); }}, 200);
+}}"""
+
+
+def load_sessions(browser, url: str) -> list:
+    """Five sessions playing the step page (restarting at the end) and one playing Train live."""
+    contexts = []
+    for _ in range(5):
+        ctx = browser.new_context(viewport={"width": 1300, "height": 900})
+        page = ctx.new_page()
+        open_app(page, f"{url}/?text={LONG_TEXT}")
+        page.locator(".player[data-step]").wait_for()
+        page.evaluate(KEEP_PLAYING_JS)
+        contexts.append(ctx)
+    ctx = browser.new_context(viewport={"width": 1300, "height": 900})
+    page = ctx.new_page()
+    open_app(page, f"{url}/train")
+    page.get_by_role("button", name="Play").first.click()
+    contexts.append(ctx)
+    return contexts
+
+
+def browser_side(clicks: int) -> dict[str, object]:
     with serve_app(ROOT) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         open_app(page, url)
-        clicks = []
-        for _ in range(7):  # forward steps t = 2..4, then the backward steps
-            wait_idle(page)
-            page.get_by_role("button", name="Next", exact=True).wait_for()
-            clicks.append(page.evaluate(CLICK_NEXT_JS))
-            time.sleep(0.5)
-        # play at 15 steps/s on a longer text, so the walk does not end during the count
-        open_app(page, f"{url}/?text=the+quick+brown+fox+jumps+over+the+lazy+dog")
-        page.get_by_role("combobox", name="Speed").click()
-        page.get_by_role("option", name="15 steps/s").click()
-        time.sleep(1.0)
-        page.evaluate(OBSERVER_JS)
-        page.get_by_role("button", name="Play", exact=True).click()
-        time.sleep(1.0)  # let play settle into its rhythm
-        n0 = page.evaluate("() => window.__titles.length")
-        t0 = time.perf_counter()
-        time.sleep(4.0)
-        n1 = page.evaluate("() => window.__titles.length")
-        elapsed = time.perf_counter() - t0
-        page.get_by_role("button", name="Pause", exact=True).click()
+        page.locator(".player[data-step]").wait_for()
+        quiet = click_and_key_to_paint(page, clicks)
+        open_app(page, f"{url}/?text={LONG_TEXT}")
+        page.locator(".player[data-step]").wait_for()
+        play_rate = page.evaluate(PLAY_JS)
+        late = page.evaluate(PAUSE_JS)
+        open_app(page, url)
+        page.locator(".player[data-step]").wait_for()
+        others = load_sessions(browser, url)
+        time.sleep(2.0)
+        loaded = click_and_key_to_paint(page, clicks)
+        for ctx in others:
+            ctx.close()
         browser.close()
-    return {
-        "click_next_to_figure_ms_median": statistics.median(clicks),
-        "click_next_to_figure_ms_max": max(clicks),
-        "play_visible_steps_per_s": (n1 - n0) / elapsed,
-    }
+    return {"quiet": quiet, "loaded": loaded, "play_steps_per_s": play_rate, "pause_late": late}
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    args = parser.parse_args()
     instrument()
-    result = {"server": server_side(), "browser": browser_side()}
-    result["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count()}
-    result["date"] = time.strftime("%Y-%m-%d")
-    result["command"] = "python benchmarks/bench_step_page.py"
+    result = {
+        "server": server_side(5 if args.quick else 15),
+        "payload": payload_sizes(),
+        "browser": browser_side(14 if args.quick else 42),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "date": time.strftime("%Y-%m-%d"),
+        "command": "python benchmarks/bench_step_page.py",
+    }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    s, b = result["server"], result["browser"]
-    print("| measurement | median | target |")
+    s, pl, b = result["server"], result["payload"], result["browser"]
+    q, ld = b["quiet"], b["loaded"]
+    rows = [
+        (
+            "server rerun after a slider change (script)",
+            f"{s['slider_rerun_script_ms_median']:.0f} ms",
+            "< 100 ms",
+        ),
+        (
+            "server rerun for a new setting (pass computed)",
+            f"{s['new_setting_rerun_script_ms_median']:.0f} ms",
+            "",
+        ),
+        (
+            "one pass sent, “hello” (JSON; deflated on the wire)",
+            f"{pl['hello_bytes'] / 1000:.0f} kB; {pl['hello_deflated_bytes'] / 1000:.0f} kB",
+            "tens of kB",
+        ),
+        (
+            "one pass sent, T = 40, H = 32",
+            f"{pl['T40_H32_bytes'] / 1e6:.2f} MB; {pl['T40_H32_deflated_bytes'] / 1e6:.2f} MB",
+            "< 2 MB",
+        ),
+        (
+            "click Next → painted, quiet",
+            f"{q['click_median_ms']:.0f} ms (p95 {q['click_p95_ms']:.0f})",
+            "≤ 50 (p95 ≤ 100)",
+        ),
+        (
+            "key → painted, quiet",
+            f"{q['key_median_ms']:.0f} ms (p95 {q['key_p95_ms']:.0f})",
+            "≤ 50 (p95 ≤ 100)",
+        ),
+        (
+            "click Next → painted, 5 playing + 1 training",
+            f"{ld['click_median_ms']:.0f} ms (p95 {ld['click_p95_ms']:.0f})",
+            "",
+        ),
+        (
+            "key → painted, 5 playing + 1 training",
+            f"{ld['key_median_ms']:.0f} ms (p95 {ld['key_p95_ms']:.0f})",
+            "",
+        ),
+        (
+            "play at 30 steps/s: distinct steps shown per second",
+            f"{b['play_steps_per_s']:.1f}",
+            "≥ 28",
+        ),
+        ("pause at 30 steps/s: steps drawn after Pause (50 tries)", str(b["pause_late"]), "0"),
+    ]
+    print("| measurement | figure | target |")
     print("|---|---|---|")
-    print(
-        f"| rerun after a slider change (script) | {s['slider_rerun_script_ms']:.0f} ms | < 150 ms |"
-    )
-    print(f"| same, AppTest wall time | {s['slider_rerun_apptest_wall_ms']:.0f} ms | |")
-    print(f"| rerun after Next (script) | {s['next_rerun_script_ms']:.0f} ms | |")
-    print(
-        f"| click Next → figure updated (Chromium) | {b['click_next_to_figure_ms_median']:.0f} ms "
-        f"(max {b['click_next_to_figure_ms_max']:.0f}) | < 400 ms |"
-    )
-    print(f"| play mode, visible steps per second | {b['play_visible_steps_per_s']:.1f} | ≥ 10 |")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
 
 
 if __name__ == "__main__":

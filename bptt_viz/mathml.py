@@ -63,7 +63,7 @@ SYMBOLS: dict[str, tuple[str, str]] = {  # command → (element, character)
     "phi": ("mi", "φ"),
 }
 FUNCTIONS = {"log", "tanh", "exp", "max", "min", "sin", "cos", "diag"}
-SPACES = {",": "0.1667em", ";": "0.2778em", ":": "0.2222em", " ": "0.25em", "quad": "1em"}
+SPACES = {",": ".17em", ";": ".28em", ":": ".22em", " ": ".25em", "quad": "1em"}
 SPACES["qquad"] = "2em"
 TEXT_ESCAPES = {"{": "{", "}": "}", "_": "_", "#": "#", "$": "$", "%": "%", "&": "&", " ": " "}
 TEXT_COMMANDS = {"backslash": "\\", "sim": "~", "hat{}": "^"}
@@ -233,9 +233,9 @@ class _Parser:
                 return _mo(char, largeop="true", movablelimits="false")
             return f"<{element}>{_esc(char)}</{element}>"
         if name in SPACES:
-            return f'<mspace width="{SPACES[name]}"></mspace>'
+            return f'<mspace width="{SPACES[name]}"/>'
         if name in FUNCTIONS:
-            return f'<mi mathvariant="normal">{name}</mi><mspace width="0.1667em"></mspace>'
+            return f'<mi mathvariant="normal">{name}</mi><mspace width=".17em"/>'
         if name in "{}_#$%&":
             return _mo(name)
         handler = getattr(self, f"cmd_{name}", None)
@@ -303,7 +303,7 @@ class _Parser:
         if token.kind == "char" and token.value == ".":
             return ""
         char = SYMBOLS[token.value][1] if token.kind == "cmd" else token.value
-        return _mo(char, fence="true", stretchy="true")
+        return _mo(char)  # fences stretch by default (where the font can)
 
     def cmd_left(self) -> str:
         opening = self.delimiter()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -126,6 +127,7 @@ def test_streamlit_reads_the_hardened_options():
         "server.runOnSave": "false",
         "server.headless": "true",
         "server.maxUploadSize": "1",
+        "server.enableWebsocketCompression": "true",
         "browser.gatherUsageStats": "false",
     }
     wrong = {k: (o.get(k), v) for k, v in expected.items() if o.get(k) != v}
@@ -187,6 +189,25 @@ def _put(url: str, headers: dict[str, str], body: bytes = b"x") -> int:
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code
+
+
+def test_websocket_messages_are_compressed(minimal_server: str):
+    """The step player's pass is one large message of text: permessage-deflate is negotiated."""
+    host, port = minimal_server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            (
+                "GET /_stcore/stream HTTP/1.1\r\n"
+                f"Host: {host}:{port}\r\nOrigin: {minimal_server}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                "Sec-WebSocket-Protocol: streamlit\r\n"
+                "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
+            ).encode()
+        )
+        reply = sock.recv(4096).decode(errors="replace")
+    assert reply.startswith("HTTP/1.1 101"), reply[:200]
+    assert "permessage-deflate" in reply.lower(), f"no compression negotiated:\n{reply}"
 
 
 def test_xsrf_is_active_on_the_served_app(minimal_server: str):
