@@ -59,15 +59,34 @@ def clip_gradients(grads: Params, method: str, threshold: float) -> tuple[Params
 
 
 class Optimizer:
-    """Base class: ``update(params, grads)`` returns new Params; the learning rate may change."""
+    """Base class: ``update(params, grads)`` returns new Params; the learning rate may change.
+
+    ``state()`` is a copy of what the rule remembers between updates (per parameter array),
+    ``hyper`` its constants, ``count`` the updates made: enough to show the rule with its numbers.
+    """
 
     def __init__(self, learning_rate: float) -> None:
         self.learning_rate = check_learning_rate(learning_rate)
+        self.count = 0  # updates made
+        self.hyper: dict[str, float] = {}  # the rule's constants (β₁, β₂, ε, μ)
 
     def _step(self, name: str, g: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _memory(self) -> dict[str, dict[str, np.ndarray]]:
+        """The rule's per-parameter memory, by name (none for SGD)."""
+        return {}
+
+    def state(self) -> dict[str, Params]:
+        """A copy of the memory as Params (only once every array has been updated)."""
+        out = {}
+        for key, arrays in self._memory().items():
+            if all(n in arrays for n in PARAM_NAMES):
+                out[key] = Params(*(arrays[n].copy() for n in PARAM_NAMES))
+        return out
+
     def update(self, params: Params, grads: Params) -> Params:
+        self.count += 1
         return Params(*(getattr(params, n) - self._step(n, getattr(grads, n)) for n in PARAM_NAMES))
 
 
@@ -84,7 +103,11 @@ class Momentum(Optimizer):
     def __init__(self, learning_rate: float, mu: float = 0.9) -> None:
         super().__init__(learning_rate)
         self.mu = mu
+        self.hyper = {"mu": mu}
         self.v: dict[str, np.ndarray] = {}
+
+    def _memory(self) -> dict[str, dict[str, np.ndarray]]:
+        return {"v": self.v}
 
     def _step(self, name: str, g: np.ndarray) -> np.ndarray:
         v = self.v.get(name)
@@ -99,7 +122,11 @@ class Adagrad(Optimizer):
     def __init__(self, learning_rate: float, eps: float = 1e-8) -> None:
         super().__init__(learning_rate)
         self.eps = eps
+        self.hyper = {"eps": eps}
         self.mem: dict[str, np.ndarray] = {}
+
+    def _memory(self) -> dict[str, dict[str, np.ndarray]]:
+        return {"mem": self.mem}
 
     def _step(self, name: str, g: np.ndarray) -> np.ndarray:
         m = self.mem.get(name)
@@ -116,9 +143,13 @@ class Adam(Optimizer):
     ) -> None:
         super().__init__(learning_rate)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.hyper = {"beta1": beta1, "beta2": beta2, "eps": eps}
         self.m: dict[str, np.ndarray] = {}
         self.v: dict[str, np.ndarray] = {}
         self.t: dict[str, int] = {}
+
+    def _memory(self) -> dict[str, dict[str, np.ndarray]]:
+        return {"m": self.m, "v": self.v}
 
     def _step(self, name: str, g: np.ndarray) -> np.ndarray:
         t = self.t.get(name, 0) + 1

@@ -14,6 +14,7 @@ Two update schedules:
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, fields, replace
 from typing import TYPE_CHECKING
 
@@ -39,12 +40,14 @@ from bptt_core.model import (
 )
 from bptt_core.optim import (
     OPTIMIZERS,
+    ClipInfo,
     Optimizer,
     check_clipping,
     check_learning_rate,
     clip_gradients,
     make_optimizer,
 )
+from bptt_core.records import PassRecord, UpdateRecord
 
 if TYPE_CHECKING:  # pandas only builds the history table, when it is read
     import pandas as pd
@@ -179,6 +182,7 @@ class StepResult:
     chunk_start: int  # index in the text of the chunk's first input character
     chunk_length: int  # T of this pass
     reason: str = ""  # why it diverged, in a sentence
+    record: PassRecord | None = None  # with step(record=True): what the pass computed
 
 
 def _failed(
@@ -250,6 +254,18 @@ class Trainer:
         self.optimizer.learning_rate = new.learning_rate
         return False
 
+    def fork(self) -> Trainer:
+        """A trainer in exactly this state (weights, optimizer memory, position in the text,
+        carried h) with an empty history: to look at the next pass without making it here."""
+        twin = object.__new__(Trainer)
+        twin.settings, twin.corpus, twin.config = self.settings, self.corpus, self.config
+        twin.params = self.params  # arrays are never changed in place, only replaced
+        twin.optimizer = copy.deepcopy(self.optimizer)
+        twin.hidden, twin.position = self.hidden.copy(), self.position
+        twin.diverged, twin.updates = self.diverged, self.updates
+        twin._rows, twin._history = [], None
+        return twin
+
     def load(self, params: Params) -> None:
         """Continue from given parameters (validated against this network's shapes)."""
         self.params = check_params(params, self.config)
@@ -281,11 +297,12 @@ class Trainer:
         h0 = self.hidden if start > 0 else np.zeros(self.config.hidden_size)
         return start, eye[chunk[:-1]], eye[chunk[1:]], h0
 
-    def step(self) -> StepResult:
-        """One BPTT pass over the next chunk and its update(s)."""
+    def step(self, record: bool = False) -> StepResult:
+        """One BPTT pass over the next chunk and its update(s). With ``record`` (the "sequence"
+        schedule), the result carries the pass's traces and update (``PassRecord``)."""
         start, x, d, h0 = self._next_chunk()
         if self.settings.schedule == "sequence":
-            result = self._step_sequence(start, x, d, h0)
+            result = self._step_sequence(start, x, d, h0, record)
         else:
             result = self._step_timestep(start, x, d, h0)
         self.diverged = result.diverged
@@ -316,44 +333,54 @@ class Trainer:
 
     def _apply_update(self, grads: Params) -> tuple[bool, float, bool, str]:
         """Clip and update; returns (diverged, grad_norm, clipped, reason). Keeps params finite."""
+        outcome = self._update(grads, record=False)
+        return outcome[0], outcome[1].norm_before, outcome[1].clipped, outcome[2]
+
+    def _update(
+        self, grads: Params, record: bool
+    ) -> tuple[bool, ClipInfo, str, UpdateRecord | None]:
+        """Clip and update (params kept finite): (diverged, clip info, reason, record)."""
         s = self.settings
-        clipped_grads, info = clip_gradients(grads, s.clip, s.clip_threshold)
+        used, info = clip_gradients(grads, s.clip, s.clip_threshold)
         if not np.isfinite(info.norm_before):
-            return True, info.norm_before, False, "the gradient became infinite or NaN"
-        new = self.optimizer.update(self.params, clipped_grads)
+            return True, info, "the gradient became infinite or NaN", None
+        before = self.params
+        new = self.optimizer.update(before, used)
         if not new.all_finite():
-            return (
-                True,
-                info.norm_before,
-                info.clipped,
-                "an update made the weights infinite or NaN",
-            )
+            return True, info, "an update made the weights infinite or NaN", None
         self.params = new
-        return False, info.norm_before, info.clipped, ""
+        if not record:
+            return False, info, "", None
+        state, count = self.optimizer.state(), self.optimizer.count
+        return False, info, "", UpdateRecord(before, grads, info, used, new, state, count)
 
     def _step_sequence(
-        self, start: int, x: np.ndarray, d: np.ndarray, h0: np.ndarray
+        self, start: int, x: np.ndarray, d: np.ndarray, h0: np.ndarray, record: bool = False
     ) -> StepResult:
         T = x.shape[0]
+        updates_before, params = self.updates, self.params
         with np.errstate(all="ignore"):
-            trace = forward_unchecked(self.params, self.config, x, d, h0)
+            trace = forward_unchecked(params, self.config, x, d, h0)
             if not np.isfinite(trace.loss):
                 return _failed(start, T, "the loss became infinite or NaN", loss=trace.loss)
-            grads = backward_unchecked(
-                self.params, self.config, trace, self.settings.truncation
-            ).grads
-            diverged, norm, clipped, reason = self._apply_update(grads)
+            bwd = backward_unchecked(params, self.config, trace, self.settings.truncation)
+            diverged, info, reason, applied = self._update(bwd.grads, record)
+            loss_after = float("nan")
+            if record and not diverged:
+                loss_after = forward_unchecked(self.params, self.config, x, d, h0).loss
         if not diverged:
             self.hidden = trace.h[-1].copy()
+        kept = PassRecord(updates_before, start, trace, bwd, params, applied, loss_after)
         return StepResult(
             loss=trace.loss,
             diverged=diverged,
-            grad_norm=norm,
-            clipped=clipped,
+            grad_norm=info.norm_before,
+            clipped=info.clipped,
             updates=0 if diverged else 1,
             chunk_start=start,
             chunk_length=T,
             reason=reason,
+            record=kept if record else None,
         )
 
     def _step_timestep(
