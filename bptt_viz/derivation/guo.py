@@ -381,11 +381,14 @@ LISTED = "seeds/README.md, issue 12"
 
 
 def outer_slip(eq: str, note_piece: str, right_piece: str) -> Slip:
+    """The outer product of eq. ``eq`` written the wrong way round (one label for all of them,
+    so the table at the top lists the equations together)."""
     return Slip(
-        f"outer product transposed in {eq}",
+        "outer product transposed",
         "By eq. (4) the first index of a weight is the unit it feeds (w_kj, v_ji, u_jh), so the "
-        f"increment is the error times the input transposed, ${right_piece}$, not ${note_piece}$.",
-        f"{note_piece} \\to {right_piece}".replace("ᵀ", r"^{\top}"),
+        f"increment in {eq} is the error times the input transposed, ${right_piece}$, "
+        f"not ${note_piece}$.",
+        r"\text{input}\cdot\text{error}^{\top} \to \text{error}\cdot\text{input}^{\top}",
         None,
         LISTED,
     )

@@ -194,17 +194,27 @@ def slip_by_update(net: Net, ctx: Context) -> Evidence:
 
 
 def _terms(net: Net, pairs: list[tuple[int, int]]) -> tuple[Term, ...]:
-    """Terms (i, k) (1-based) of ∂L/∂W_aa: the notes' chain beside the engine's errors."""
+    """Terms (i, k) (1-based) of ∂L/∂W_aa: the notes' chain beside the engine's errors, each with
+    the spectral norm of its product of Jacobians Π_{m=k+1}^{i} ∂a(m)/∂a(m−1)."""
     E, R = note_errors(net), net.errors
     hp = net.h_prev
+    norms = jacobian_product_norms(net.params.W_hh, tanh_factor(net))
     return tuple(
         Term(
             f"i={i},\\ k={k}",
             np.outer(E[i - 1, k - 1], hp[k - 1]),
             np.outer(R[i - 1, k - 1], hp[k - 1]),
+            float(norms[i - 1, k - 1]),
         )
         for i, k in pairs
     )
+
+
+def zero_start(net: Net) -> str:
+    """The sentence for a(0) = 0, when it is."""
+    if net.h_prev[0].any():
+        return ""
+    return "a(0) = 0, so every term with k = 1 (it multiplies a(0)ᵀ) is zero."
 
 
 def eval_waa_sum(net: Net, ctx: Context) -> Evaluation:
@@ -230,9 +240,7 @@ def _loss_time(net: Net, t: int) -> Evaluation:
         )
     terms = _terms(net, [(t, k) for k in range(t, 0, -1)])
     ref = per_loss(net.errors, net.h_prev)[t - 1]
-    text = ""
-    if not net.h_prev[0].any():
-        text = "a(0) = 0, so the term of copy 1, which multiplies a(0), is zero."
+    text = zero_start(net)
     return Evaluation(
         (
             check(
@@ -264,24 +272,25 @@ def eval_double_sum(net: Net, ctx: Context) -> Evaluation:
     T = net.T
     pairs = [(i, k) for i in range(1, T + 1) for k in range(i, 0, -1)]
     terms = _terms(net, pairs)
-    norms = jacobian_product_norms(net.params.W_hh, tanh_factor(net))
-    mask = np.tril(np.ones((T, T), dtype=bool))
+    norms = np.array([t.factor for t in terms])
     with np.errstate(all="ignore"):
         ref_norms = jacobian_norms(net.params, net.config, net.fwd)
+    ref = np.array([ref_norms[i - 1, k - 1] for i, k in pairs])
     return Evaluation(
         (
             check(r"\partial L/\partial W_{aa}", sum(x.value for x in terms), net.bwd.grads.W_hh),
             check(
-                r"\lVert \textstyle\prod_m \partial a(m)/\partial a(m-1) \rVert_2",
-                norms[mask],
-                ref_norms[mask],
+                r"\lVert \textstyle\prod_m \partial a(m)/\partial a(m-1) \rVert_2,\ \text{every } (i,k)",
+                norms,
+                ref,
                 JACOBIANS,
             ),
         ),
         terms=terms,
         terms_caption="Term (i, k): the error of loss L(i) carried back to copy k through "
         "i − k Jacobians, times a(k−1)ᵀ. The terms far from the diagonal (large i − k) are the "
-        "ones that vanish or explode.",
+        "ones that vanish or explode; the last column is the size of their product of Jacobians.",
+        text=zero_start(net),
     )
 
 

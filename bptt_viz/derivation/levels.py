@@ -139,7 +139,7 @@ def eval_update_V(net: Net, ctx: Context) -> Evaluation:
 
 def slip_update_V(net: Net, ctx: Context) -> Evidence:
     Wr, _, _ = note_weights(net)
-    note, problem = sum_or_problem(Wr, -ctx.eta * net.bwd.grads.W_hh.T, "W^r(T−1)", r"$\Delta V$")
+    note, problem = sum_or_problem(Wr, -ctx.eta * net.bwd.grads.W_hh.T, "W^r(T−1)", "ΔV")
     return evidence("V(T)", note, net.sgd_step(ctx.eta).W_hh.T, problem, "the engine's update")
 
 

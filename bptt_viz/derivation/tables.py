@@ -88,8 +88,14 @@ def terms_table(line: LineView) -> str:
     """The term-by-term table (e.g. the double sum), or empty."""
     if not line.terms:
         return ""
+    jac = all(t.factor is not None for t in line.terms)
+    head = "| term | ‖term‖, the note's formula | ‖term‖, the engine | largest difference |"
+    head += (
+        " ‖∏ ∂a(m)/∂a(m−1)‖₂ |\n|---|---:|---:|---:|---:|\n" if jac else "\n|---|---:|---:|---:|\n"
+    )
     rows = "".join(
-        f"| ${t.label}$ | {fmt(t.value_norm)} | {fmt(t.reference_norm)} | {residual_text(t.residual)} |\n"
+        f"| ${t.label}$ | {fmt(t.value_norm)} | {fmt(t.reference_norm)} | "
+        f"{residual_text(t.residual)} |" + (f" {fmt(t.factor)} |" if jac else "") + "\n"
         for t in line.terms
     )
     more = (
@@ -97,10 +103,7 @@ def terms_table(line: LineView) -> str:
         if line.terms_hidden
         else ""
     )
-    return (
-        "| term | ‖term‖, the note's formula | ‖term‖, the engine | largest difference |\n"
-        "|---|---:|---:|---:|\n" + rows + more
-    )
+    return head + rows + more
 
 
 def gradient_summary(view: GradientCheckView) -> str:

@@ -61,6 +61,7 @@ class Term:
     label: str  # LaTeX index of the term, e.g. "i=3,\\ k=1"
     value: np.ndarray  # the term from the note's formula
     reference: np.ndarray  # the same term from the engine's traces
+    factor: float | None = None  # ‖product of Jacobians‖₂ inside the term, when it has one
 
 
 @dataclass(frozen=True)

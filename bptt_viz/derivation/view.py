@@ -51,6 +51,7 @@ class TermRow:
     value_norm: float  # ‖term‖ from the note's formula
     reference_norm: float  # ‖term‖ from the engine
     residual: float
+    factor: float | None = None  # ‖product of Jacobians‖₂ of the term, when it has one
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ def check_row(c: Check) -> CheckRow:
 def term_row(t: Term) -> TermRow:
     diff = float(np.abs(t.value - t.reference).max(initial=0.0))
     return TermRow(
-        t.label, float(np.linalg.norm(t.value)), float(np.linalg.norm(t.reference)), diff
+        t.label, float(np.linalg.norm(t.value)), float(np.linalg.norm(t.reference)), diff, t.factor
     )
 
 
@@ -179,7 +180,8 @@ def largest_gap(note: np.ndarray, true: np.ndarray) -> str:
     idx = np.unravel_index(int(np.nanargmax(gap)), gap.shape)
     where = ", ".join(str(i) for i in idx)
     return (
-        f"; largest gap at entry [{where}]: {fmt(float(note[idx]))} against {fmt(float(true[idx]))}"
+        f"; largest gap at entry [{where}] (counted from 0): {fmt(float(note[idx]))} against "
+        f"{fmt(float(true[idx]))}"
     )
 
 
@@ -187,19 +189,20 @@ def evidence_text(ev: Evidence) -> str:
     """The sentence with the numbers that show a slip (or say why none can)."""
     true_norm = fmt(float(np.linalg.norm(ev.true)))
     if ev.note is None:
-        text = f"Here the note's {ev.what} cannot even be computed: {ev.problem}."
+        text = f"Here the note's form of {ev.what} cannot even be computed: {ev.problem}."
     elif np.shape(ev.note) != np.shape(ev.true):
-        text = f"Here the note's {ev.what} has the wrong shape {np.shape(ev.note)}."
+        text = f"Here the note's form of {ev.what} has the wrong shape {np.shape(ev.note)}."
     else:
         d = ev.distance()
         note_norm = fmt(float(np.linalg.norm(ev.note)))
         if d <= EARNED:
             text = (
-                f"Here both give {ev.what} with ‖·‖ = {note_norm}: no difference on this network."
+                f"Here the note's form and {ev.true_label} agree on {ev.what} "
+                f"(‖·‖ = {note_norm}): no difference on this network."
             )
         else:
             text = (
-                f"Here the note's {ev.what}: ‖·‖ = {note_norm}; {ev.true_label}: ‖·‖ = "
+                f"Here the note's form of {ev.what} has ‖·‖ = {note_norm}; {ev.true_label}: ‖·‖ = "
                 f"{true_norm}, off by {percent(d)} of it"
                 + largest_gap(np.asarray(ev.note), np.asarray(ev.true))
                 + "."
