@@ -45,15 +45,20 @@ def chain_errors(
 
 
 def jacobian_product_norms(W_hh: np.ndarray, fprime: np.ndarray) -> np.ndarray:
-    """(T, T) ‖Π_{m=k+1}^{t} diag(f′(m)) W_hh‖₂ for k ≤ t (1 on the diagonal), else 0."""
+    """(T, T) ‖Π_{m=k+1}^{t} diag(f′(m)) W_hh‖₂ for k ≤ t (1 on the diagonal), else 0.
+
+    The products for one k are built by the recurrence P(t) = diag(f′(t)) W_hh P(t−1), and their
+    largest singular values taken in one batched call.
+    """
     T, H = fprime.shape
-    out = np.zeros((T, T))
-    for k in range(T):
+    out = np.eye(T)
+    for k in range(T - 1):
+        products = np.empty((T - 1 - k, H, H))
         P = np.eye(H)
-        out[k, k] = 1.0
-        for t in range(k + 1, T):
+        for j, t in enumerate(range(k + 1, T)):
             P = (fprime[t][:, None] * W_hh) @ P
-            out[t, k] = float(np.linalg.norm(P, ord=2))
+            products[j] = P
+        out[k + 1 :, k] = np.linalg.svd(products, compute_uv=False)[:, 0]
     return out
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from bptt_core.flow import jacobian_norms
+from bptt_core.model import forward
 from bptt_viz.derivation.common import (
     ENGINE_FWD,
     ENGINE_SGD,
@@ -62,9 +63,39 @@ def tanh_factor(net: Net) -> np.ndarray:
 
 def note_errors(net: Net, err: np.ndarray | None = None) -> np.ndarray:
     """(T, T, H) the double sum's terms ∂L(i)/∂net_a(k) (chain of Jacobians), for an output error
-    (default: the correct y − ŷ)."""
+    (default: the correct y − ŷ, computed once per network)."""
     p = net.params
-    return chain_errors(p.W_hh, p.W_hy, tanh_factor(net), out_err(net) if err is None else err)
+    if err is None:
+        return net.memo(
+            "hello.errors", lambda: chain_errors(p.W_hh, p.W_hy, tanh_factor(net), out_err(net))
+        )
+    return chain_errors(p.W_hh, p.W_hy, tanh_factor(net), err)
+
+
+JAC_STEPS = 9  # Jacobian norms for loss times i ≤ 9: every term a table shows (45 ≥ MAX_TERMS)
+
+
+def product_norms(net: Net) -> np.ndarray:
+    """(n, n) ‖Π_{m=k+1}^{i} ∂a(m)/∂a(m−1)‖₂ from the notes' factors for i, k ≤ n = min(T, 9),
+    once per network."""
+    n = min(net.T, JAC_STEPS)
+    return net.memo(
+        "hello.products",
+        lambda: jacobian_product_norms(net.params.W_hh, tanh_factor(net)[:n]),
+    )
+
+
+def engine_jacobian_norms(net: Net) -> np.ndarray:
+    """(n, n) the engine's ‖∂h(t)/∂h(k)‖₂ for t, k ≤ n = min(T, 9), once per network (from the
+    engine's forward pass over the first n steps: the forward pass only looks back)."""
+    n = min(net.T, JAC_STEPS)
+
+    def compute() -> np.ndarray:
+        with np.errstate(all="ignore"):
+            head = forward(net.params, net.config, net.x[:n], net.d[:n])
+            return jacobian_norms(net.params, net.config, head)
+
+    return net.memo("engine.jacobian_norms", compute)
 
 
 def per_loss(E: np.ndarray, right: np.ndarray | None) -> np.ndarray:
@@ -195,16 +226,17 @@ def slip_by_update(net: Net, ctx: Context) -> Evidence:
 
 def _terms(net: Net, pairs: list[tuple[int, int]]) -> tuple[Term, ...]:
     """Terms (i, k) (1-based) of ∂L/∂W_aa: the notes' chain beside the engine's errors, each with
-    the spectral norm of its product of Jacobians Π_{m=k+1}^{i} ∂a(m)/∂a(m−1)."""
+    the spectral norm of its product of Jacobians Π_{m=k+1}^{i} ∂a(m)/∂a(m−1) (for i ≤ 9)."""
     E, R = note_errors(net), net.errors
     hp = net.h_prev
-    norms = jacobian_product_norms(net.params.W_hh, tanh_factor(net))
+    norms = product_norms(net)
+    n = norms.shape[0]
     return tuple(
         Term(
             f"i={i},\\ k={k}",
             np.outer(E[i - 1, k - 1], hp[k - 1]),
             np.outer(R[i - 1, k - 1], hp[k - 1]),
-            float(norms[i - 1, k - 1]),
+            float(norms[i - 1, k - 1]) if i <= n else None,
         )
         for i, k in pairs
     )
@@ -272,17 +304,17 @@ def eval_double_sum(net: Net, ctx: Context) -> Evaluation:
     T = net.T
     pairs = [(i, k) for i in range(1, T + 1) for k in range(i, 0, -1)]
     terms = _terms(net, pairs)
-    norms = np.array([t.factor for t in terms])
-    with np.errstate(all="ignore"):
-        ref_norms = jacobian_norms(net.params, net.config, net.fwd)
-    ref = np.array([ref_norms[i - 1, k - 1] for i, k in pairs])
+    n = min(T, JAC_STEPS)
+    mine, ref = product_norms(net), engine_jacobian_norms(net)
+    low = np.tril_indices(n)
     return Evaluation(
         (
             check(r"\partial L/\partial W_{aa}", sum(x.value for x in terms), net.bwd.grads.W_hh),
             check(
-                r"\lVert \textstyle\prod_m \partial a(m)/\partial a(m-1) \rVert_2,\ \text{every } (i,k)",
-                norms,
-                ref,
+                r"\lVert \textstyle\prod_m \partial a(m)/\partial a(m-1) \rVert_2,\ "
+                rf"\text{{every }} k \le i \le {n}",
+                mine[low],
+                ref[low],
                 JACOBIANS,
             ),
         ),
@@ -314,20 +346,19 @@ def slip_factors_out(net: Net, ctx: Context) -> Evidence:
 
 
 def eval_factors_hidden(net: Net, ctx: Context) -> Evaluation:
-    T = net.T
-    if T < 2:
+    if net.T < 2:
         return Evaluation((), unavailable="With T = 1 there is no step from a(m−1) to a(m).")
     W, f = net.params.W_hh, tanh_factor(net)
-    mine = np.array([np.linalg.norm(f[m][:, None] * W, ord=2) for m in range(1, T)])
-    with np.errstate(all="ignore"):
-        ref = jacobian_norms(net.params, net.config, net.fwd)
+    ref = engine_jacobian_norms(net)
+    n = ref.shape[0]
+    mine = np.array([np.linalg.norm(f[m][:, None] * W, ord=2) for m in range(1, n)])
     share = np.einsum("th,tk->thk", f * net.dL_dh, net.h_prev)
     return Evaluation(
         (
             check(
-                r"\lVert \partial a(m)/\partial a(m-1) \rVert_2,\ m=2..T",
+                rf"\lVert \partial a(m)/\partial a(m-1) \rVert_2,\ m=2..{n}",
                 mine,
-                ref[np.arange(1, T), np.arange(0, T - 1)],
+                ref[np.arange(1, n), np.arange(0, n - 1)],
                 JACOBIANS,
             ),
             check(

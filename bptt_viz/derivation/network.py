@@ -14,8 +14,10 @@ Maths names as in ``bptt_core`` (T timesteps, I inputs, H hidden units, O output
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TypeVar
 
 import numpy as np
 
@@ -24,6 +26,8 @@ from bptt_core.backward import BackwardTrace, backward
 from bptt_core.model import ForwardTrace, Params, RNNConfig, forward
 from bptt_core.optim import clip_gradients, make_optimizer
 from bptt_viz.derivation.types import Case
+
+T_ = TypeVar("T_")
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,6 +39,13 @@ class Net:
     fwd: ForwardTrace
     bwd: BackwardTrace  # full BPTT: the notes derive the full gradient
     _truncated: dict[int, BackwardTrace] = field(default_factory=dict, repr=False)
+    _memo: dict[str, object] = field(default_factory=dict, repr=False)
+
+    def memo(self, key: str, compute: Callable[[], T_]) -> T_:
+        """``compute()`` once per network: arrays several lines of a note share."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]  # type: ignore[return-value]
 
     @property
     def T(self) -> int:
