@@ -75,6 +75,26 @@ def _sample(numeric: np.ndarray, analytic: np.ndarray) -> str:
     return f"[{where}]: {analytic[idx]:.8f} / {numeric[idx]:.8f}".replace("-", "−")
 
 
+def _row(
+    name: str, full: Params, true: Params, gk: Params | None, own: Params | None
+) -> GradientRow:
+    """One parameter: BPTT against the differences of L, and g_k against both checks."""
+    a, n = getattr(full, name), getattr(true, name)
+    base = (
+        name,
+        float(np.linalg.norm(a)),
+        float(np.linalg.norm(n)),
+        relative_error(n, a),
+        _sample(n, a),
+    )
+    if gk is None or own is None:
+        return GradientRow(*base)
+    g = getattr(gk, name)
+    return GradientRow(
+        *base, float(np.linalg.norm(g)), relative_error(n, g), relative_error(getattr(own, name), g)
+    )
+
+
 def gradient_check(
     params: Params,
     config: RNNConfig,
@@ -93,37 +113,13 @@ def gradient_check(
     """
     T = int(inputs.shape[0])
     k = truncation if truncation is not None and truncation < T else None
+    gk = own = None
     with np.errstate(all="ignore"):
         trace = forward(params, config, inputs, targets)
         full = backward(params, config, trace).grads
         true = numerical_gradient(params, config, inputs, targets, eps=EPS)
-        gk = backward(params, config, trace, truncation=k).grads if k else None
-        own = (
-            numerical_gradient(params, config, inputs, targets, truncation=k, eps=EPS)
-            if k
-            else None
-        )
-    rows = []
-    for name in PARAM_NAMES:
-        a, n = getattr(full, name), getattr(true, name)
-        row = GradientRow(
-            name,
-            float(np.linalg.norm(a)),
-            float(np.linalg.norm(n)),
-            relative_error(n, a),
-            _sample(n, a),
-        )
-        if gk is not None and own is not None:
-            g = getattr(gk, name)
-            row = GradientRow(
-                row.name,
-                row.bptt_norm,
-                row.numeric_norm,
-                row.error,
-                row.sample,
-                float(np.linalg.norm(g)),
-                relative_error(n, g),
-                relative_error(getattr(own, name), g),
-            )
-        rows.append(row)
-    return GradientCheckView(tuple(rows), T, k, truncation, int(params.flat().size))
+        if k is not None:
+            gk = backward(params, config, trace, truncation=k).grads
+            own = numerical_gradient(params, config, inputs, targets, truncation=k, eps=EPS)
+    rows = tuple(_row(name, full, true, gk, own) for name in PARAM_NAMES)
+    return GradientCheckView(rows, T, k, truncation, int(params.flat().size))

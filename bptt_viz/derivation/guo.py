@@ -666,7 +666,9 @@ LINES: tuple[Line, ...] = (
             ),
             with_evaluator(RANGE, slip_range_V),
         ),
-        remark="e_h(t−z) here is the error of the loss at time t, z copies back.",
+        remark="e_h(t−z) here is the error of the loss at time t, z copies back. τ steps back are "
+        "τ + 1 copies: the app's truncation k = τ + 1 (Britz's bptt_truncate = n is likewise "
+        "k = n + 1).",
     ),
     Line(
         "eq. (28)",
