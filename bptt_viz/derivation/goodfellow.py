@@ -83,7 +83,7 @@ def eval_grad_h(net: Net, ctx: Context) -> Evaluation:
     value = (fp_next * later) @ p.W_hh + net.bwd.delta_o @ p.W_hy
     return Evaluation(
         (check(r"\nabla_{h^{(t)}}L", value, net.dL_dh),),
-        text="Evaluated with the engine's ∇_{h^{(t+1)}}L on the right: the recursion holds at "
+        text=r"Evaluated with the engine's $\nabla_{h^{(t+1)}}L$ on the right: the recursion holds at "
         "every t (at t = T the first term is absent).",
     )
 
@@ -115,7 +115,7 @@ def total_bias_jacobian(net: Net) -> np.ndarray:
 
 def slip_grad_b(net: Net, ctx: Context) -> Evidence:
     note = np.einsum("tij,ti->j", total_bias_jacobian(net), net.dL_dh)
-    return evidence("∇_b L", note, net.bwd.grads.b_h, true_label="the true gradient")
+    return evidence("∇b L", note, net.bwd.grads.b_h, true_label="the true gradient")
 
 
 def eval_grad_V(net: Net, ctx: Context) -> Evaluation:
@@ -281,9 +281,9 @@ LINES: tuple[Line, ...] = (
 DERIVATION = Derivation(
     notation="goodfellow",
     title="Goodfellow et al., Deep Learning §10.2.2 (seed 001)",
-    summary="The RNN of the book: a^{(t)} = b + W h^{(t−1)} + U x^{(t)}, softmax outputs and "
+    summary=r"The RNN of the book: $a^{(t)} = b + W h^{(t-1)} + U x^{(t)}$, softmax outputs and "
     "cross-entropy. The note lists the gradients of c, b, V, W and U as sums over time of each "
-    "copy's share. It takes the errors ∇_{o^{(t)}}L and ∇_{h^{(t)}}L from the book; they are "
+    r"copy's share. It takes the errors $\nabla_{o^{(t)}}L$ and $\nabla_{h^{(t)}}L$ from the book; they are "
     "added here, marked as not in the note, so that every line can be evaluated. ŷ is the "
     "prediction and y the target.",
     case=CASE,

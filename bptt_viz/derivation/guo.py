@@ -223,8 +223,8 @@ def eval_back(net: Net, ctx: Context) -> Evaluation:
     value, ref = back_pairs(net, net.fprime_of(net.fwd.a))
     return Evaluation(
         (check(r"\delta^{(t)}_j(s),\ s<t", value, ref, "the engine's per-loss errors"),),
-        text="δ^{(t)}(s) is the error the loss at time t sends to copy s; each row is one step "
-        "back from the engine's δ^{(t)}(s+1), for every loss t and copy s < t.",
+        text=r"$\delta^{(t)}(s)$ is the error the loss at time t sends to copy s; each row is one step "
+        r"back from the engine's $\delta^{(t)}(s+1)$, for every loss t and copy s < t.",
     )
 
 
@@ -232,7 +232,7 @@ def slip_back(net: Net, ctx: Context) -> Evidence:
     if net.T < 2:
         return evidence("δ(t−1)", None, np.zeros(1), "with T = 1 there is no step back")
     value, ref = back_pairs(net, net.fprime_of(net.fwd.h))
-    return evidence("δ^{(t)}_j(s), every s < t", value, ref, true_label="the engine's")
+    return evidence("δⱼ(s) of every loss t, every s < t", value, ref, true_label="the engine's")
 
 
 def eval_eo(net: Net, ctx: Context) -> Evaluation:

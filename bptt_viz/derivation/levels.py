@@ -110,7 +110,7 @@ def eval_delta_W(net: Net, ctx: Context) -> Evaluation:
             check(r"\Delta W^{r}", dWr, -a * g.W_xh.T),
             check(r"\Delta W^{r+1}", dWr1, -a * g.W_hy.T),
         ),
-        text="For k = r + 1 the same rule reads ∂e/∂W^{r+1}_{i,j}(t) = ∂e/∂U_j^{r+1}(t) X_i^r(t).",
+        text=r"For k = r + 1 the same rule reads $\partial e/\partial W^{r+1}_{i,j}(t) = \partial e/\partial U_j^{r+1}(t)\, X_i^r(t)$.",
     )
 
 
@@ -145,9 +145,9 @@ def slip_update_V(net: Net, ctx: Context) -> Evidence:
 
 EXPANSION = Slip(
     r"index $i$ for $m$ inside the expansion",
-    "U_m^r(t+1) is built from the weights into node m, W^r_{m₁,m} and V_{m₂,m}; with the second "
-    "index i the derivative by X_i^r(t) would be V_{i,i} for every m (the result on the next line, "
-    "with V_{i,m}, is right).",
+    r"$U_m^r(t+1)$ is built from the weights into node m, $W^r_{m_1,m}$ and $V_{m_2,m}$; with the "
+    r"second index i the derivative by $X_i^r(t)$ would be $V_{i,i}$ for every m (the result on "
+    r"the next line, with $V_{i,m}$, is right).",
     r"W^{r}_{m_1,i},\ V_{m_2,i} \to W^{r}_{m_1,m},\ V_{m_2,m}",
     slip_expansion,
     "seeds/README.md, issue 12",
@@ -189,7 +189,7 @@ LINES: tuple[Line, ...] = (
         ),
         eval_value_flow,
         remark="The bracketed bias is the app's (zero at initialisation); the note has none. "
-        "The output level works the same way: U_l^{r+1}(t) = Σ_i W^{r+1}_{i,l} X_i^r(t) [+ b_l^{r+1}].",
+        r"The output level works the same way: $U_l^{r+1}(t) = \sum_i W^{r+1}_{i,l} X_i^r(t)\ [+\, b_l^{r+1}]$.",
     ),
     Line(
         r"error flow into $X^r(t)$",
@@ -275,10 +275,10 @@ DERIVATION = Derivation(
     notation="levels",
     title="The layered derivation (seed 000)",
     summary="A network of levels in which level r feeds its output back into itself. The note "
-    "follows the value forward and the error back, writes ∂e/∂X^r(t) as the sum of two paths, "
+    r"follows the value forward and the error back, writes $\partial e/\partial X^r(t)$ as the sum of two paths, "
     "passes it through the activation, and sums every copy's ∂e/∂W(t) and ∂e/∂V(t) over "
     "t = 1..T before one update with learning rate α. Its weights are indexed from → to, so its "
-    "W^r, V and W^{r+1} are the transposes of the app's input, recurrent and output matrices.",
+    r"$W^r$, $V$ and $W^{r+1}$ are the transposes of the app's input, recurrent and output matrices.",
     case=Case(why="any activation, output and loss: the note leaves them open"),
     lines=LINES,
 )

@@ -40,12 +40,12 @@ def dy(net: Net) -> np.ndarray:
 def eval_hs(net: Net, ctx: Context) -> Evaluation:
     p = net.params
     hs = np.tanh(net.x @ p.W_xh.T + net.h_prev @ p.W_hh.T + p.b_h)
-    return Evaluation((check(r"\mathtt{hs[t]}", hs, net.fwd.h, ENGINE_FWD),))
+    return Evaluation((check(r"\mathtt{hs[t]},\ \text{every } t", hs, net.fwd.h, ENGINE_FWD),))
 
 
 def eval_ys(net: Net, ctx: Context) -> Evaluation:
     ys = net.fwd.h @ net.params.W_hy.T + net.params.b_y
-    return Evaluation((check(r"\mathtt{ys[t]}", ys, net.fwd.o, ENGINE_FWD),))
+    return Evaluation((check(r"\mathtt{ys[t]},\ \text{every } t", ys, net.fwd.o, ENGINE_FWD),))
 
 
 def eval_ps(net: Net, ctx: Context) -> Evaluation:
@@ -76,7 +76,7 @@ def eval_dhnext0(net: Net, ctx: Context) -> Evaluation:
 
 
 def eval_dy(net: Net, ctx: Context) -> Evaluation:
-    return Evaluation((check(r"\mathtt{dy}", dy(net), net.bwd.delta_o),))
+    return Evaluation((check(r"\mathtt{dy},\ \text{every } t", dy(net), net.bwd.delta_o),))
 
 
 def eval_dWhy(net: Net, ctx: Context) -> Evaluation:
@@ -98,14 +98,14 @@ def eval_dby(net: Net, ctx: Context) -> Evaluation:
 def eval_dh(net: Net, ctx: Context) -> Evaluation:
     dh = dy(net) @ net.params.W_hy + net.bwd.dh_carried
     return Evaluation(
-        (check(r"\mathtt{dh}", dh, net.dL_dh),),
+        (check(r"\mathtt{dh},\ \text{every } t", dh, net.dL_dh),),
         text="dhnext is the engine's error carried back from t + 1.",
     )
 
 
 def eval_dhraw(net: Net, ctx: Context) -> Evaluation:
     dhraw = (1.0 - net.fwd.h * net.fwd.h) * net.dL_dh
-    return Evaluation((check(r"\mathtt{dhraw}", dhraw, net.bwd.delta_h),))
+    return Evaluation((check(r"\mathtt{dhraw},\ \text{every } t", dhraw, net.bwd.delta_h),))
 
 
 def eval_dWxh(net: Net, ctx: Context) -> Evaluation:

@@ -119,15 +119,18 @@ def gradient_summary(view: GradientCheckView) -> str:
 def truncation_text(view: GradientCheckView) -> str:
     """Why a gradient check cannot validate a truncated gradient, with this network's numbers."""
     k = view.k
+    g = f"$g_{{{k}}}$"
     off = max((r.truncated_error or 0.0) for r in view.rows)
     own = max((r.surrogate_error or 0.0) for r in view.rows)
     return (
         f"**Truncation k = {k} is on.** A gradient check differences the loss L itself, so it "
-        f"measures the true gradient ∂L/∂θ. The truncated gradient g_{k} leaves out every path "
+        f"measures the true gradient ∂L/∂θ. The truncated gradient {g} leaves out every path "
         f"longer than {k} copies on purpose: it is biased by design, so it fails that check "
         f"(here by up to {100 * off:.1f} % on one parameter) while being computed exactly right. "
-        f"What g_{k} is the exact gradient of is a different objective: each L(t) computed from "
-        f"h(t−{k}) held fixed. Differencing that objective agrees with g_{k} to {own:.1e}."
+        f"What {g} is the exact gradient of is a different objective: each L(t) computed from "
+        f"h(t−{k}) held fixed. Differencing that objective agrees with {g} to {own:.1e}. The "
+        "output weights and bias are not truncated (each loss reaches them in its own copy), so "
+        "their numbers agree with the check of L."
     ).replace("e-", "e−")
 
 
@@ -141,10 +144,10 @@ def percent_or_small(x: float | None) -> str:
 
 def truncation_table(view: GradientCheckView, n: Notation) -> str:
     """g_k beside the true gradient, and each against the checks."""
-    k = view.k
+    g = f"$g_{{{view.k}}}$"
     head = (
-        f"| parameter | ‖g_{k}‖ | ‖true gradient‖ | g_{k} against the check of L | "
-        f"full BPTT against the check of L | g_{k} against the check of its own objective |\n"
+        f"| parameter | ‖{g}‖ | ‖true gradient‖ | {g} against the check of L | "
+        f"full BPTT against the check of L | {g} against the check of its own objective |\n"
         "|---|---:|---:|---:|---:|---:|\n"
     )
     body = "".join(

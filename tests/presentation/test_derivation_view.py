@@ -145,4 +145,26 @@ def test_tables_are_well_formed_markdown() -> None:
         rows = [r for r in text.splitlines() if r.startswith("|")]
         widths = {len(re.findall(r"(?<!\\)\|", r)) for r in rows}
         assert len(widths) == 1, f"rows with different numbers of cells:\n{text}"
-    assert "g_2" in tables.truncation_text(check)
+    assert "$g_{2}$" in tables.truncation_text(check)
+
+
+RAW_TEX = re.compile(r"[_^]\{|\\[a-zA-Z]+|(?<![\w])_|_(?![\w])")
+
+
+@pytest.mark.parametrize("note", sorted(DERIVATIONS))
+def test_sentences_carry_no_raw_latex_outside_math(note: str) -> None:
+    """Every sentence the page writes through Markdown keeps its LaTeX between $…$ (balanced):
+    a stray ^{…} or _{…} would show as code-like text or turn into italics."""
+    d = DERIVATIONS[note]
+    texts = [("summary", d.summary), ("no_slips", d.no_slips), *(("extra", e) for e in d.extra)]
+    for line in d.lines:
+        texts += [(f"{line.ref}: title", line.title), (f"{line.ref}: remark", line.remark)]
+        texts += [(f"{line.ref}: slip", s.reason) for s in line.slips]
+        texts += [(f"{line.ref}: label", s.label) for s in line.slips]
+    for line in hello_view(note, truncation=2).lines:
+        texts += [(f"{line.ref}: text", line.text), (f"{line.ref}: case", line.case_note)]
+        texts += [(f"{line.ref}: numbers", f.evidence) for f in line.flags]
+    for where, text in texts:
+        assert text.count("$") % 2 == 0, f"{note} {where}: unbalanced $ in {text!r}"
+        outside = re.sub(r"\$[^$]*\$", "", text)
+        assert not RAW_TEX.search(outside), f"{note} {where}: raw LaTeX outside $…$: {text!r}"
