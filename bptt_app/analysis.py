@@ -36,8 +36,8 @@ from bptt_core.model import (
     Params,
     RNNConfig,
     forward_unchecked,
-    rescale_spectral_radius,
     spectral_radius,
+    with_spectral_radius,
 )
 from bptt_core.trainer import TrainingConfig
 
@@ -85,13 +85,7 @@ def build_page_network(text: str, architecture: TrainingConfig, radius: float) -
     corpus = Corpus(text)
     config = architecture.network(corpus.V)
     initial = architecture.initial_params(config)
-    params = Params(
-        initial.W_xh,
-        rescale_spectral_radius(initial.W_hh, radius),
-        initial.W_hy,
-        initial.b_h,
-        initial.b_y,
-    )
+    params = with_spectral_radius(initial, radius)
     return PageNetwork(
         corpus, config, initial, params, spectral_radius(initial.W_hh), float(radius)
     )

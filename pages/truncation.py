@@ -96,11 +96,10 @@ def render_summary(summary: NetworkSummary) -> None:
 
 def render_flow_map(view: FlowMapView) -> None:
     st.header(flow_map.TITLE, divider="gray")
-    left, right = st.columns([1.4, 1], gap="medium")
-    left.plotly_chart(view.figure, key="trunc_flow_map", config=CHART)
-    with right:
-        st.markdown(view.reading)
-        st.markdown(view.band)
+    st.markdown(view.reading)
+    # its own width (square cells, colour bar beside them), narrower if the column is
+    st.plotly_chart(view.figure, key="trunc_flow_map", config=CHART, width="content")
+    st.markdown(view.band)
     st.markdown(view.sum_intro)  # display equations get the full width (1024 px screens)
     st.latex(view.equation)
     st.markdown(view.notice)
@@ -188,10 +187,14 @@ def render_experiment_button(spec: LearningSpec, running: bool) -> None:
     st.rerun()  # a full run: starts the polling timer (or shows a finished result)
 
 
-@st.fragment(run_every=POLL_SECONDS if session_waiting(learning_board()) else None)
+# an experiment of this session is in flight: the fragment below reruns alone until it is done
+POLLING = session_waiting(learning_board())
+
+
+@st.fragment(run_every=POLL_SECONDS if POLLING else None)
 def render_experiment(n: Notation, polling: bool) -> None:
-    """Start the experiment, follow its progress, draw its result. While ``polling`` (an
-    experiment of this session was in flight at the last full run) it reruns alone."""
+    """Start the experiment, follow its progress, draw its result. ``polling``: the fragment's
+    timer runs (fixed at the last full run; a fragment rerun keeps its arguments)."""
     board = learning_board()
     choice = st.radio(
         "Experiment",
@@ -253,4 +256,4 @@ if views.summary.overflow_warning:
     st.warning(views.summary.overflow_warning, icon=":material/warning:")
 render_sections(views)
 render_learning_intro()
-render_experiment(notation, session_waiting(learning_board()))
+render_experiment(notation, POLLING)

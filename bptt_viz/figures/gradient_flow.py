@@ -47,7 +47,7 @@ BOUND_COLOUR = OKABE_ITO["vermillion"]  # the Pascanu bound
 BOUND_COLOUR_NAME = "vermillion (red-orange)"
 PAIR_COLOUR = OKABE_ITO["sky"]  # the Jacobian norm of each pair (visible on both themes)
 LARGEST_COLOUR = OKABE_ITO["blue"]
-MAX_TICKS = 26  # character labels along a time axis
+MAX_TICKS = {"x": 16, "y": 26}  # character labels along a time axis (x: rotated, wider)
 FLOW_DECADES = 16  # the map's colour scale spans at most this many decades
 MAX_COLOURBAR_LABELS = 8
 
@@ -172,17 +172,25 @@ def _band_shape(T: int, kk: int) -> dict:
     }
 
 
-def _time_axis(title: str, ticktext: list[str], T: int, reversed_: bool = False) -> dict:
-    step = max(1, int(np.ceil(T / MAX_TICKS)))
+def _time_axis(title: str, ticktext: list[str], T: int, axis: str) -> dict:
+    """Copy time across (x) or loss time down (y, reversed); square cells (y follows x)."""
+    step = max(1, int(np.ceil(T / MAX_TICKS[axis])))
     return {
         "title": {"text": title},
         "tickmode": "array",
         "tickvals": list(range(1, T + 1, step)),
         "ticktext": ticktext[::step],
-        "range": [T + 0.5, 0.5] if reversed_ else [0.5, T + 0.5],
+        "range": [T + 0.5, 0.5] if axis == "y" else [0.5, T + 0.5],
         "showgrid": False,
         "zeroline": False,
+        "constrain": "domain",
+        **({"scaleanchor": "x", "scaleratio": 1} if axis == "y" else {}),
     }
+
+
+def _copy_labels(input_chars: list[str]) -> list[str]:
+    """ "1 h", "2 e", …: copy τ and the character it reads."""
+    return [f"{s + 1} {c}" for s, c in enumerate(input_chars)]
 
 
 def flow_map(
@@ -223,12 +231,11 @@ def flow_map(
         showlegend=True,
         # at the figure's bottom edge, under the (maybe rotated) tick labels and the axis title
         legend={"orientation": "h", "x": 0.0, "yref": "container", "y": 0.0, "yanchor": "bottom"},
-        xaxis=_time_axis(
-            "copy τ (its input character)", [f"{s + 1} {c}" for s, c in enumerate(ins)], T
-        ),
-        yaxis=_time_axis("loss t (input → target)", time_labels(ins, outs), T, reversed_=True),
+        xaxis=_time_axis("copy τ (its input character)", _copy_labels(ins), T, "x"),
+        yaxis=_time_axis("loss t (input → target)", time_labels(ins, outs), T, "y"),
     )
-    layout["margin"] = {**layout["margin"], "b": 120 if T <= 12 else 150, "t": 70}
+    layout["margin"] = {**layout["margin"], "b": 110 if T <= 12 else 135, "t": 70}
+    layout["width"] = height + 60  # square cells plus labels and colour bar (shown "content")
     # a dict layout: go.Figure validates it once (update_layout copies and re-validates)
     return go.Figure(data=[_flow_heatmap(flow, n, kk)], layout=layout)
 

@@ -41,8 +41,8 @@ def dropped_term_share(flow: np.ndarray, k: int | None) -> float | None:
 
 
 def map_height(T: int) -> int:
-    """Pixels: room for T rows, between 400 and 620."""
-    return int(np.clip(250 + 22 * T, 400, 620))
+    """Pixels: room for T rows (square cells), between 460 and 640."""
+    return int(np.clip(300 + 22 * T, 460, 640))
 
 
 def _last_row_sentence(n: Notation, T: int, own: float, first: float) -> str:

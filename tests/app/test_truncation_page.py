@@ -126,13 +126,13 @@ def test_one_route_from_the_settings_and_one_rescaling_per_network(app_test, mon
     """The page's network is TrainingConfig.initial_params with W_hh rescaled once, however
     many analyses use it."""
     calls = []
-    original = analysis.rescale_spectral_radius
+    original = analysis.with_spectral_radius
 
-    def counting(W, radius):
+    def counting(params, radius):
         calls.append(radius)
-        return original(W, radius)
+        return original(params, radius)
 
-    monkeypatch.setattr(analysis, "rescale_spectral_radius", counting)
+    monkeypatch.setattr(analysis, "with_spectral_radius", counting)
     for cached in (analysis.page_network, analysis.cached_flow_analysis,
                    analysis.cached_jacobian_analysis, analysis.cached_clipping_analysis):  # fmt: skip
         cached.clear()
@@ -141,6 +141,36 @@ def test_one_route_from_the_settings_and_one_rescaling_per_network(app_test, mon
     *_, sigma, rho0 = network(Settings(seed=7, hidden_size=5), 0.65)
     assert metrics(at)["σ_max(W)"] == f"{sigma:.3f}"
     assert f"has ρ = {rho0:.3f}" in all_text(at)
+
+
+def test_sidebar_initialisation_reaches_the_page(app_test):
+    """The sidebar's "spectral radius of W_hh" initialisation is the ρ the page starts from."""
+    at = open_page(app_test)
+    at.sidebar.selectbox(key="init").set_value("spectral radius of W_hh").run()
+    at.sidebar.slider(key="radius").set_value(0.5).run()
+    assert_no_exception(at)
+    assert "has ρ = 0.500; this page rescales it to ρ = 1.00" in all_text(at)
+    settings = Settings(init="radius", spectral_radius=0.5)
+    *_, sigma, rho0 = network(settings, 1.0)
+    assert rho0 == pytest.approx(0.5, rel=1e-12)
+    assert metrics(at)["σ_max(W)"] == f"{sigma:.3f}"
+
+
+def test_training_only_settings_change_nothing_here(app_test, monkeypatch):
+    """η, the optimizer and the chunk length are not part of TrainingConfig.architecture(): the
+    page's analyses stay cached and every figure stays the same."""
+    at = open_page(app_test, rho="0.85")
+    before = {key: chart(at, key) for key in CHARTS}
+    calls = []
+    monkeypatch.setattr(
+        analysis, "with_spectral_radius", lambda *a: calls.append(a) or pytest.fail("rebuilt")
+    )
+    at.sidebar.number_input(key="lr").set_value(0.2).run()
+    at.sidebar.selectbox(key="opt").set_value("SGD").run()
+    at.sidebar.number_input(key="seq").set_value(7).run()
+    assert_no_exception(at)
+    assert not calls
+    assert {key: chart(at, key) for key in CHARTS} == before
 
 
 # --------------------------------------------------------------------------- spectral radius
