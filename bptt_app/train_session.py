@@ -135,6 +135,9 @@ class TrainSession:
         self.ticks: deque[tuple[float, int]] = deque(maxlen=200)
         self.epoch = 0  # changes whenever the history starts afresh (the browser redraws)
         self.batch_time: float | None = None  # when the last play batch was trained
+        self.sent_through: int | None = None  # the browser panel holds the rows up to here
+        self.sent_epoch = -1  # … of this epoch
+        self.full_send_pending = True  # the next panel message carries the whole history
         self._started()
 
     def _new_trainer(self) -> LiveTrainer:
@@ -180,6 +183,25 @@ class TrainSession:
         self.trainer.reset()
         self.playing = False
         self._started()
+
+    def rows_to_send(self) -> int | None:
+        """The update after which the next panel message starts: None for the whole history
+        (a full page run, a new epoch, or the browser asked for it), else where the last
+        message the browser received ended."""
+        if self.full_send_pending or self.sent_epoch != self.epoch:
+            return None
+        return self.sent_through
+
+    def mark_sent(self) -> None:
+        """The panel message with every row up to now went out (call after rendering it: a
+        run stopped before that leaves the rows for the next message)."""
+        self.full_send_pending = False
+        self.sent_epoch = self.epoch
+        last = self.trainer.log.last("update")
+        self.sent_through = 0 if last is None else int(last)
+
+    def request_full_send(self) -> None:
+        self.full_send_pending = True
 
     def toggle_play(self) -> None:
         self.playing = not self.playing
@@ -233,12 +255,13 @@ class TrainSession:
     # ------------------------------------------------------------------ training
 
     def train(self, n: int, budget_s: float | None = None) -> list[StepResult]:
-        """Up to ``n`` updates (fewer if ``budget_s`` seconds run out); stops (and stops
-        playing) at a divergence or an explosion."""
+        """Up to ``n`` updates (fewer once this thread has spent ``budget_s`` seconds of CPU
+        time on them: CPU, not wall time, so a busy server does not cut every batch short);
+        stops (and stops playing) at a divergence or an explosion."""
         tr = self.trainer
         chance = self.chance_per_char
         out: list[StepResult] = []
-        deadline = None if budget_s is None else time.perf_counter() + budget_s
+        deadline = None if budget_s is None else time.thread_time() + budget_s
         for _ in range(int(n)):
             before = tr.updates
             r = tr.step()
@@ -250,7 +273,7 @@ class TrainSession:
                 self.playing = False
                 break
             self.trouble = None  # a healthy pass after a problem: training has recovered
-            if deadline is not None and time.perf_counter() > deadline:
+            if deadline is not None and time.thread_time() > deadline:
                 break
         self.ticks.append((time.monotonic(), tr.updates))
         return out

@@ -28,7 +28,16 @@ from bptt_core.health import EXPLODED_FACTOR, MIN_CHANCE
 from bptt_core.history import LiveTrainer
 from bptt_core.model import Params
 from bptt_core.trainer import StepResult
-from bptt_viz.figures.train_charts import CLIP_COLOR_NAME, TARGET_MARK_NAME
+from bptt_viz.figures.train_charts import (
+    CHANCE_COLOR,
+    CLIP_COLOR,
+    CLIP_COLOR_NAME,
+    EVENT_COLOR,
+    GRAD_COLOR,
+    LOSS_COLOR,
+    RAW_COLOR,
+    TARGET_MARK_NAME,
+)
 from bptt_viz.labels import display_char
 from bptt_viz.markdown import inline_math, md_char, md_text
 from bptt_viz.notation import Notation
@@ -61,6 +70,7 @@ class TrainingRun(Protocol):
     """What the view reads from a training session (``bptt_app.train_session.TrainSession``)."""
 
     trainer: LiveTrainer
+    epoch: int  # changes whenever the history starts afresh (reset, new text, new network)
     initial_params: Params  # the weights where this training started
     initial_loss: float  # the loss of the first pass before any update
     initial_update: int  # the update count where this training started
@@ -629,3 +639,104 @@ def file_stem(run: TrainingRun) -> str:
 def vocab_key(run: TrainingRun) -> str:
     """A short key that changes with the vocabulary (for the sample's select box)."""
     return hashlib.sha1("".join(run.trainer.corpus.vocab).encode()).hexdigest()[:8]
+
+
+# ---------------------------------------------------------------------------- the browser panel
+
+
+def _finite(x: float) -> float | None:
+    """JSON has no NaN or infinity: None (null) for them."""
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+def panel_rows(run: TrainingRun, c: Curves) -> list[list[object]]:
+    """One row per point for the browser: [update, loss, moving average, chance, gradient norm,
+    clipped, loss text, change-since-the-start text, chance text]."""
+    rows = []
+    for u, loss, avg, chance, grad, clipped in zip(
+        c.update.tolist(),
+        c.loss.tolist(),
+        c.smoothed.tolist(),
+        c.chance.tolist(),
+        c.grad_norm.tolist(),
+        c.clipped.tolist(),
+        strict=True,
+    ):
+        change = loss - run.initial_loss
+        rows.append(
+            [
+                int(u),
+                _finite(loss),
+                _finite(avg),
+                _finite(chance),
+                _finite(grad),
+                float(clipped),
+                readable(loss),
+                readable(change, sign=True)
+                if u > run.initial_update and np.isfinite(change)
+                else "",
+                readable(chance),
+            ]
+        )
+    return rows
+
+
+def panel_labels(run: TrainingRun, n: Notation, c: Curves) -> dict[str, object]:
+    """The words of the panel in the chosen notation: counters, their help, legends, axes."""
+    shown = counters(run, n, None)
+    names = ("updates", "loss", "chance", "speed")
+    loss = n.plain("L")
+    return {
+        "counters": {name: counter.label for name, counter in zip(names, shown, strict=True)},
+        "helps": {name: counter.help for name, counter in zip(names, shown, strict=True)},
+        "loss_plain": loss,
+        "loss_axis": f"loss {loss} of the pass",
+        "chance": curve_labels(run, n).chance_label,
+        "raw": f"{loss} per update" if c.bucket == 1 else f"{loss}, mean of {c.bucket} updates",
+        "average": f"moving average ({c.smooth_span} updates)",
+    }
+
+
+PANEL_COLORS = {
+    "chance": CHANCE_COLOR,
+    "raw": RAW_COLOR,
+    "average": LOSS_COLOR,
+    "grad": GRAD_COLOR,
+    "clip": CLIP_COLOR,
+    "event": EVENT_COLOR,
+}
+
+
+def panel_data(
+    run: TrainingRun,
+    n: Notation,
+    *,
+    after: int | None = None,
+    fresh: int = 0,
+    playing: bool = False,
+    interval: float = 1.0,
+) -> dict[str, object]:
+    """What the browser panel draws. ``after`` None: the whole kept history (averaged beyond
+    MAX_PLOT_POINTS points); else only the rows after update ``after``, which continue the
+    browser's rows. The last ``fresh`` rows are revealed one by one over ``interval`` s."""
+    c = curves(run) if after is None else curve_rows(run, after=after)
+    labels = curve_labels(run, n)
+    return {
+        "epoch": run.epoch,
+        "append": after is not None,
+        "after": after,
+        "fresh": int(fresh),
+        "playing": bool(playing),
+        "interval": float(interval),
+        "rows": panel_rows(run, c),
+        "bucket": c.bucket,
+        "capacity": run.trainer.log.capacity,
+        "events": [[int(u), label] for u, label in labels.events],
+        "clip_threshold": labels.clip_threshold,
+        "clip_note": labels.clip_note,
+        "min_x_span": labels.min_x_span,
+        "dropped": dropped_note(run),
+        "labels": panel_labels(run, n, c),
+        "colors": PANEL_COLORS,
+    }

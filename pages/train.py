@@ -9,27 +9,24 @@ from another run.
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from bptt_app import train_session
+from bptt_app.gc_tuning import freeze_startup_objects
+from bptt_app.live_panel import render_live_panel
 from bptt_app.navigation import require_shell
 from bptt_app.settings import MAX_TEXT_CHARS, settings_problems, text_problems
 from bptt_app.state import current_settings, show_problems
 from bptt_app.train_session import SPEEDS, TrainSession
-from bptt_viz.figures.train_charts import (
-    grad_norm_curve,
-    loss_curve,
-    prediction_heatmap,
-    weight_heatmaps,
-)
+from bptt_viz.figures.train_charts import prediction_heatmap, weight_heatmaps
 from bptt_viz.notation import Notation
 from bptt_viz.train_view import (
     MAX_POSITIONS,
+    Counter,
     TrainPageView,
     file_stem,
     intro,
+    panel_data,
     predictions_view,
     sample_view,
     train_page_view,
@@ -38,11 +35,10 @@ from bptt_viz.train_view import (
 )
 
 require_shell()
+freeze_startup_objects()  # once per process: Streamlit's gc after every run skips the imports
 
-RUN_SECONDS = 1.0  # while playing, the live area reruns once a second and streams frames
-SLOW_SECONDS = 2.0  # while playing, predictions and weights are redrawn every 2 s
-FRAMES_PER_SECOND = 20
-CURVE_INTERVAL = 0.25  # seconds between redraws of the curves inside a streamed run
+RUN_SECONDS = 1.0  # while playing, the live area trains a batch once a second
+SNAPSHOT_SECONDS = 3.0  # while playing, predictions, sample and weights follow every 3 s
 CHART = {"displayModeBar": False}
 WEIGHTS_NOW, WEIGHTS_CHANGE = "weights now", "change since the start"
 
@@ -83,104 +79,35 @@ def render_warnings(view: TrainPageView) -> None:
 
 
 def live_area(sess: TrainSession, notation: Notation) -> None:
-    """Counters, the loss curve and the gradient norms; while playing, a second of training
-    streamed into elements made here."""
-    slots = [col.empty() for col in st.columns(4)]
-    left, right = st.columns(2)
-    with left:
-        st.subheader("Loss", anchor=False)
-        loss_slot = st.empty()
-        log_y = st.toggle(
-            "logarithmic axis",
-            value=True,
-            key="train_log_y",
-            help="A log axis shows the progress from 5 down to 0.001 as evenly as from 5 to 1.",
-        )
-    with right:
-        st.subheader("Gradient norm", anchor=False)
-        grad_slot = st.empty()
-    draw_live(sess, notation, slots, loss_slot, grad_slot, log_y, key="")
-    if sess.playing:
-        stream(sess, notation, slots, loss_slot, grad_slot, log_y)
+    """While playing, train one batch; then the counters (st.metric while paused, drawn by
+    the browser panel while playing) and the panel with the rows it has not seen yet."""
+    fresh = sess.play_batch() if sess.playing else []
+    if fresh and not sess.playing:
+        st.rerun()  # it diverged or exploded: stop the timer and explain (full rerun)
+    if not sess.playing:
+        render_counters(train_page_view(sess, notation).counters)
+    data = panel_data(
+        sess,
+        notation,
+        after=sess.rows_to_send(),
+        fresh=len(fresh),
+        playing=sess.playing,
+        interval=RUN_SECONDS,
+    )
+    render_live_panel(data, on_resync=sess.request_full_send)
+    sess.mark_sent()
 
 
-def stream(sess, notation, slots, loss_slot, grad_slot, log_y) -> None:
-    """About RUN_SECONDS of training, the counters redrawn every frame, the curves a few
-    times a second."""
-    fps = min(FRAMES_PER_SECOND, sess.speed)
-    per_frame = max(1, round(sess.speed / fps))
-    start = last_curves = time.monotonic()
-    frame = 0
-    while sess.playing and time.monotonic() - start < RUN_SECONDS:
-        frame += 1
-        sess.train(per_frame)
-        if not sess.playing:
-            st.rerun()  # it diverged or exploded: stop the timer and explain (full rerun)
-        view = train_page_view(sess, notation, speed=sess.rates())
-        draw_counters(view, slots)
-        if time.monotonic() - last_curves >= CURVE_INTERVAL:
-            last_curves = time.monotonic()
-            draw_curves(view, loss_slot, grad_slot, log_y, key=f"f{frame}")
-        time.sleep(max(0.0, start + frame / fps - time.monotonic()))
-    draw_live(sess, notation, slots, loss_slot, grad_slot, log_y, key="end")
-
-
-def draw_live(sess, notation, slots, loss_slot, grad_slot, log_y, key: str) -> None:
-    view = train_page_view(sess, notation, speed=sess.rates() if sess.playing else None)
-    draw_counters(view, slots)
-    draw_curves(view, loss_slot, grad_slot, log_y, key=key)
-
-
-def draw_counters(view: TrainPageView, slots: list) -> None:
-    for slot, c in zip(slots, view.counters, strict=True):
-        slot.metric(
+def render_counters(counters: tuple[Counter, ...]) -> None:
+    for column, c in zip(st.columns(4), counters, strict=True):
+        loss = c.label.startswith("Loss")
+        column.metric(
             c.label,
             c.value,
             delta=c.delta,
-            delta_color="inverse" if c.label.startswith("Loss") else "off",
-            delta_arrow="auto" if c.label.startswith("Loss") else "off",
+            delta_color="inverse" if loss else "off",
+            delta_arrow="auto" if loss else "off",
             help=c.help,
-        )
-
-
-def draw_curves(view: TrainPageView, loss_slot, grad_slot, log_y: bool, key: str) -> None:
-    c, lab = view.curves, view.labels
-    with loss_slot.container():
-        st.plotly_chart(
-            loss_curve(
-                c.update,
-                c.loss,
-                c.smoothed,
-                c.chance,
-                loss_name=lab.loss_name,
-                chance_label=lab.chance_label,
-                bucket=c.bucket,
-                smooth_span=c.smooth_span,
-                log_y=log_y,
-                events=lab.events,
-                min_x_span=lab.min_x_span,
-            ),
-            key=f"{key}train_loss_chart",
-            config=CHART,
-        )
-        if view.dropped:
-            st.caption(view.dropped)
-    with grad_slot.container():
-        if view.no_updates:
-            st.info(view.no_updates)
-            return
-        grads = c.update > 0
-        st.plotly_chart(
-            grad_norm_curve(
-                c.update[grads],
-                c.grad_norm[grads],
-                c.clipped[grads],
-                threshold=lab.clip_threshold,
-                clip_note=lab.clip_note,
-                bucket=c.bucket,
-            ),
-            key=f"{key}train_grad_chart",
-            config=CHART,
         )
 
 
@@ -254,6 +181,17 @@ def sample_part(sess: TrainSession, view: TrainPageView) -> None:
 
 def next_sample(sess: TrainSession) -> None:
     sess.sample_seed += 1
+
+
+def snapshot_sections(sess: TrainSession, notation: Notation, view: TrainPageView) -> None:
+    """What the network predicts, a sample and the weights, as they are now: redrawn every
+    SNAPSHOT_SECONDS while playing (redrawing Plotly heatmaps every second would keep the
+    browser too busy to animate the counters)."""
+    st.subheader("What the network predicts at every position", anchor=False)
+    predictions_section(sess, notation, view)
+    st.subheader("The weights, changing", anchor=False)
+    weights_section(sess, notation, view)
+    st.caption(view.weights_caption)
 
 
 def weights_section(sess: TrainSession, notation: Notation, view: TrainPageView) -> None:
@@ -354,15 +292,12 @@ def main() -> None:
     st.caption(view.summary)
     render_controls(sess)
     render_warnings(view)
+    sess.request_full_send()  # a full run redraws the panel: it gets the whole history
     every = RUN_SECONDS if sess.playing else None
     st.fragment(live_area, run_every=every)(sess, notation)
     render_curve_captions(view)
-    st.subheader("What the network predicts at every position", anchor=False)
-    slow = SLOW_SECONDS if sess.playing else None
-    st.fragment(predictions_section, run_every=slow)(sess, notation, view)
-    st.subheader("The weights, changing", anchor=False)
-    st.fragment(weights_section, run_every=slow)(sess, notation, view)
-    st.caption(view.weights_caption)
+    slow = SNAPSHOT_SECONDS if sess.playing else None
+    st.fragment(snapshot_sections, run_every=slow)(sess, notation, view)
     render_files(sess, view)
 
 

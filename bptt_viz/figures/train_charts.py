@@ -21,6 +21,7 @@ CLIP_COLOR_NAME = "orange"  # what a reader calls CLIP_COLOR (captions say it)
 TARGET_MARK_COLOR = OKABE_ITO["vermillion"]
 TARGET_MARK_NAME = "orange"  # what a reader calls TARGET_MARK_COLOR
 EVENT_COLOR = OKABE_ITO["purple"]
+GRAD_COLOR = OKABE_ITO["green"]
 VALIDATE = False  # tests switch this on to check every property name and value
 HOVER_CELLS = 4000  # heatmaps with more cells hover with row/column numbers only
 
@@ -190,7 +191,7 @@ def grad_norm_curve(
             "name": name,
             "mode": "lines+markers" if update.size <= 60 else "lines",
             "marker": {"size": 4},
-            "line": {"color": OKABE_ITO["green"], "width": 2},
+            "line": {"color": GRAD_COLOR, "width": 2},
             "hovertemplate": "update %{x}<br>‖∂L/∂θ‖ = %{y:.4g}<extra></extra>",
         },
         {

@@ -50,6 +50,18 @@ def loss(at) -> float:
     return float(value)
 
 
+def panel(at) -> dict:
+    """The data of the browser panel (counters while playing, loss and gradient curves)."""
+    found = at.get("bidi_component")
+    assert len(found) == 1, f"expected one live panel, found {len(found)}"
+    return json.loads(found[0].proto.json)
+
+
+def panel_updates(at) -> int:
+    """The update the panel's newest row belongs to (what it counts up to while playing)."""
+    return int(panel(at)["rows"][-1][0])
+
+
 def sess(at) -> TrainSession:
     return at.session_state[SESSION_KEY]
 
@@ -77,13 +89,13 @@ def test_page_opens_untrained_with_the_engine_numbers(app_test):
     ref = reference()
     assert loss(at) == pytest.approx(ref.predict().loss, abs=5e-5)
     assert float(m["Chance level"]) == pytest.approx(4 * np.log(4), abs=5e-5)
-    for key in ("train_loss_chart", "train_pred_chart", "train_weights_chart"):
+    for key in ("train_pred_chart", "train_weights_chart"):
         chart(at, key)  # present
     # the loss curve starts with the untrained network's loss at update 0
-    fig = chart(at, "train_loss_chart")
-    raw = fig["data"][1]
-    assert array(raw["x"]).tolist() == [0.0]
-    assert array(raw["y"])[0] == pytest.approx(ref.predict().loss, rel=1e-12)
+    data = panel(at)
+    assert [row[0] for row in data["rows"]] == [0]
+    assert data["rows"][0][1] == pytest.approx(ref.predict().loss, rel=1e-12)
+    assert data["append"] is False and data["playing"] is False
     # the limit of the text length is documented on the page
     assert "5,000 characters" in texts(at)
 
@@ -98,13 +110,13 @@ def test_ten_updates_lower_the_loss_exactly_as_the_engine(app_test):
     results = ref.train(10)
     assert loss(at) == pytest.approx(results[-1].loss, abs=5e-5)
     assert loss(at) < before / 2, f"ten updates did not lower the loss: {before} → {loss(at)}"
-    fig = chart(at, "train_loss_chart")
+    rows = panel(at)["rows"]
+    assert [row[0] for row in rows] == list(range(11))
     np.testing.assert_allclose(
-        array(fig["data"][1]["y"])[1:], [r.loss for r in results], rtol=1e-12, err_msg="loss"
+        [row[1] for row in rows[1:]], [r.loss for r in results], rtol=1e-12, err_msg="loss"
     )
-    grad = chart(at, "train_grad_chart")
     np.testing.assert_allclose(
-        array(grad["data"][0]["y"]), [r.grad_norm for r in results], rtol=1e-12
+        [row[4] for row in rows[1:]], [r.grad_norm for r in results], rtol=1e-12, err_msg="grad"
     )
     weights = chart(at, "train_weights_chart")
     for i, name in enumerate(("W_xh", "W_hh", "W_hy")):
@@ -119,16 +131,23 @@ def test_ten_updates_lower_the_loss_exactly_as_the_engine(app_test):
 def test_play_lowers_the_loss_and_pause_stops(app_test):
     at = app_test(PAGE)
     initial = loss(at)
-    at.button(key="train_play").click().run()  # the fragment streams about a second of play
+    at.button(key="train_play").click().run()  # the first batch: a second's worth of updates
     assert_no_exception(at)
     assert sess(at).playing is True
     assert at.button(key="train_play").label == "Pause"
-    first = updates(at)
-    assert first >= 5, f"a second of play made only {first} updates"
-    at.run()  # the fragment's next run (run_every) while playing
-    assert updates(at) > first
-    assert loss(at) < 0.1 * initial, f"playing did not lower the loss: {initial} → {loss(at)}"
-    assert "updates/s" in metrics(at)["Speed"]
+    assert not at.metric, "while playing the browser panel shows the counters"
+    data = panel(at)
+    assert data["playing"] is True and data["fresh"] == 20  # 20 updates/s, one second
+    first = panel_updates(at)
+    assert first == sess(at).trainer.updates == 20
+    for _ in range(6):
+        time.sleep(0.25)
+        at.run()  # the next run of the page while playing
+    assert panel_updates(at) > first
+    ref = reference()
+    ref.train(sess(at).trainer.updates)
+    assert panel(at)["rows"][-1][1] == pytest.approx(ref.history["loss"].iloc[-1], rel=1e-12)
+    assert panel(at)["rows"][-1][1] < 0.1 * initial, "playing did not lower the loss"
     at.button(key="train_play").click().run()
     assert sess(at).playing is False
     paused = updates(at)
@@ -142,8 +161,9 @@ def test_the_speed_sets_the_updates_of_a_second_of_play(app_test):
     at = app_test(PAGE)
     at.selectbox(key="train_speed").set_value(100).run()
     at.button(key="train_play").click().run()
-    assert updates(at) >= 50
+    assert sess(at).trainer.updates == 100  # the first batch is one second's worth
     at.button(key="train_play").click().run()
+    assert updates(at) >= 100
 
 
 def test_reset_restores_the_initial_loss(app_test):
@@ -235,7 +255,7 @@ def test_a_huge_learning_rate_is_caught_and_the_page_keeps_working(app_test):
     assert "lower the learning rate" in errors and "turn on gradient clipping" in errors
     assert s.trainer.params.all_finite()
     # the rest of the page still works
-    assert len(at.get("plotly_chart")) >= 4
+    assert len(at.get("plotly_chart")) == 2 and panel(at)["rows"]
     at.button(key="train_reset").click().run()
     assert_no_exception(at)
     assert updates(at) == 0 and sess(at).trouble is None
@@ -274,7 +294,7 @@ def test_a_non_finite_divergence_keeps_the_last_finite_weights(app_test):
     for name in PARAM_NAMES:
         np.testing.assert_array_equal(getattr(s.trainer.params, name), getattr(kept, name))
     assert s.trainer.params.all_finite()
-    assert len(at.get("plotly_chart")) >= 4
+    assert len(at.get("plotly_chart")) == 2 and panel(at)["rows"]
 
 
 def test_too_long_text_is_refused_not_cut(app_test):
@@ -282,9 +302,10 @@ def test_too_long_text_is_refused_not_cut(app_test):
     at.sidebar.text_area(key="text").input("ab" * 2501).run()
     assert_no_exception(at)
     assert any("limit is 5,000" in e.value and "Nothing was cut" in e.value for e in at.error)
-    assert len(at.get("plotly_chart")) == 0
+    assert len(at.get("plotly_chart")) == 0 and not at.get("bidi_component")
     at.sidebar.text_area(key="text").input("hello").run()
-    assert len(at.get("plotly_chart")) == 3  # loss, predictions, weights (no gradients yet)
+    assert len(at.get("plotly_chart")) == 2  # predictions, weights (the curves: the panel)
+    assert panel(at)["rows"][0][0] == 0
 
 
 def test_a_long_text_is_trained_in_chunks_with_the_state_carried(app_test):
@@ -475,6 +496,17 @@ def test_describe_changes_and_event_labels():
 def test_ambiguous_input():
     assert ambiguous_input("hello") == ("l", ["l", "o"])
     assert ambiguous_input("abc") is None
+
+
+def test_play_batches_follow_the_clock():
+    s = TrainSession(Settings())
+    s.playing = True
+    assert len(s.play_batch(now=100.0)) == 20  # the first batch: one second at 20 updates/s
+    assert len(s.play_batch(now=100.5)) == 10
+    assert len(s.play_batch(now=110.0)) == 40  # at most two seconds are caught up
+    s.speed = 5
+    assert len(s.play_batch(now=110.01)) == 1  # at least one update per batch
+    assert s.trainer.updates == 71
 
 
 def test_rates_are_measured_from_ticks():
