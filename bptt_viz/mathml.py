@@ -28,6 +28,7 @@ SYMBOLS: dict[str, tuple[str, str]] = {  # command → (element, character)
     "top": ("mi", "⊤"),
     "leftarrow": ("mo", "←"),
     "rightarrow": ("mo", "→"),
+    "Rightarrow": ("mo", "⇒"),
     "to": ("mo", "→"),
     "langle": ("mo", "⟨"),
     "rangle": ("mo", "⟩"),

@@ -7,7 +7,7 @@ import streamlit as st
 from bptt_app.navigation import require_shell
 from bptt_app.settings import settings_problems, text_problems
 from bptt_app.state import current_settings, show_problems
-from bptt_app.step_player import show_player, step_page_view
+from bptt_app.step_player import stepper
 from bptt_app.ui import inline_math
 
 require_shell()
@@ -17,17 +17,16 @@ n = s.notation_obj
 
 st.title("Step through BPTT")
 st.markdown(
-    "One pass of backpropagation through time, a step at a time: the **forward pass** computes "
-    f"{inline_math(n.tex('h'))} and {inline_math(n.tex('y'))} for t = 1, …, T; the **backward "
-    "pass** walks back from T to 1 and adds each copy's share to every weight's gradient."
+    "Backpropagation through time, a step at a time, on the network *Train live* trains: the "
+    f"**forward pass** computes {inline_math(n.tex('h'))} and {inline_math(n.tex('y'))} for "
+    "t = 1, …, T; the **backward pass** walks back from T to 1 and adds each copy's share to "
+    "every weight's gradient; the **update** moves every weight; then the next pass begins."
 )
 
 if show_problems(text_problems(s.text) + settings_problems(s)):
     st.stop()
 
-view = step_page_view(s, st.query_params.get("step"))
-show_problems(view.notices)
-show_player(view)
+stepper(s)
 
 with st.expander(f"Reading {n.name.split(' (')[0]}'s notes: what to watch for"):
     for remark in n.remarks:

@@ -36,6 +36,8 @@ class Player {
     this.slider = this.root.querySelector("input[type=range]");
     this.label = this.root.querySelector(".where");
     this.playButton = this.root.querySelector("[data-act=play]");
+    this.passbar = this.root.querySelector(".passbar");
+    this.heading = this.root.querySelector(".heading");
     this.panels = this.root.querySelector(".panels");
     const speed = this.root.querySelector("select");
     speed.innerHTML = SPEEDS.map((s) => `<option value="${s}">${s} steps/s</option>`).join("");
@@ -59,18 +61,51 @@ class Player {
   // ---------------------------------------------------------------- data
 
   load(data) {
+    this.ahead = data.next || null; // the next pass of training, sent ahead (JSON text)
     const pass = typeof data.pass === "string" ? JSON.parse(data.pass) : data.pass;
-    if (this.pass && pass.pass_id === this.pass.pass_id) return;
+    if (this.pass && pass.pass_id === this.pass.pass_id) return this.settle();
+    this.show(pass, data.start || 0);
+  }
+
+  show(pass, start) {
     const first = this.pass === undefined;
+    // another pass of training opens at its start; the same pass with new settings keeps its step
+    const newPass = !first && pass.update !== this.pass.update;
     this.pass = pass;
     this.palette = lookup(pass.palette);
     this.panels.innerHTML = "";
     this.views = pass.panels.map((p) => this.mount(p));
     this.slider.max = String(pass.n);
-    const keep = !first && this.step >= 0 && this.step < pass.n;
-    this.shown = {};
-    this.go(keep ? this.step : first ? data.start || 0 : pass.n - 1, true);
+    this.heading.textContent = pass.heading || "";
+    this.passbar.hidden = pass.update === null || pass.update === undefined;
+    const keep = !first && !newPass && this.step >= 0 && this.step < pass.n;
+    this.go(keep ? this.step : first || newPass ? start : pass.n - 1, true);
     this.root.dataset.pass = pass.pass_id;
+    this.root.dataset.update = String(pass.update ?? "");
+    this.settle();
+    if (newPass && this.resume) this.play();
+    this.resume = false;
+  }
+
+  settle() {
+    this.waiting = false;
+    this.passbar.classList.remove("waiting");
+  }
+
+  request(action) {
+    // another pass of training: the server makes the update(s) and sends the new pass; the next
+    // pass was sent ahead, so it is shown at once while the server catches up
+    if (this.waiting || this.passbar.hidden) return false;
+    const ahead = action === "+1" && this.ahead ? JSON.parse(this.ahead) : null;
+    this.ahead = null;
+    this.component.setTriggerValue("goto", action);
+    if (ahead) {
+      this.show(ahead, 0);
+      return true;
+    }
+    this.waiting = true;
+    this.passbar.classList.add("waiting");
+    return true;
   }
 
   mount(panel) {
@@ -134,6 +169,7 @@ class Player {
         if (el && el.dataset.c !== codes[i]) el.dataset.c = codes[i];
       });
     }
+    if (panel.visible) view.section.hidden = !panel.visible[step];
     if (panel.values) this.colour(view, panel.values.index[step]);
     for (const [name, slot] of Object.entries(panel.slots || {})) {
       const html = slot.table[slot.index[step]];
@@ -169,7 +205,12 @@ class Player {
   }
 
   play() {
-    if (this.step >= this.pass.n - 1) this.go(0);
+    if (this.step >= this.pass.n - 1) {
+      this.resume = true; // training: the next pass, then play on
+      if (this.request("+1")) return;
+      this.resume = false;
+      this.go(0);
+    }
     this.playing = true;
     this.playButton.innerHTML = PAUSE;
     this.playButton.setAttribute("aria-pressed", "true");
@@ -177,7 +218,12 @@ class Player {
     const tick = (now) => {
       if (!this.playing) return;
       if (now + 0.25 * (1000 / this.speed) >= due) { // a frame a little early still counts
-        if (this.step >= this.pass.n - 1) return this.pause();
+        if (this.step >= this.pass.n - 1) {
+          this.pause();
+          this.resume = true; // training: play on into the next pass
+          if (!this.request("+1")) this.resume = false;
+          return;
+        }
         this.go(this.step + 1);
         due += 1000 / this.speed;
         if (now - due > 1000 / this.speed) due = now + 1000 / this.speed;
@@ -202,6 +248,7 @@ class Player {
   act(action) {
     if (action === "play") return this.toggle();
     this.pause();
+    if (action === "next" && this.step >= this.pass.n - 1) return void this.request("+1");
     const targets = { first: 0, back: this.step - 1, next: this.step + 1, last: this.pass.n - 1 };
     this.go(targets[action]);
   }
@@ -211,6 +258,8 @@ class Player {
   onClick(e) {
     const button = e.target.closest("[data-act]");
     if (button) return this.act(button.dataset.act);
+    const jump = e.target.closest("[data-go]");
+    if (jump) return void (this.pause(), this.request(jump.dataset.go));
     const copy = e.target.closest("[data-jf], [data-jb]");
     if (!copy) return;
     const backward = this.pass.phase[this.step] > 0 || copy.dataset.jf === undefined;
@@ -323,6 +372,15 @@ const PLAY = `${icon("play")}<span>Play</span>`;
 const PAUSE = `${icon("pause")}<span>Pause</span>`;
 
 const CONTROLS = `
+<div class="passbar" hidden>
+  <span class="heading"></span>
+  <button data-go="zero" title="Start again from the initial weights">Update 0</button>
+  <button data-go="+1" title="Make this update and open the next pass">Next pass</button>
+  <button data-go="+10" title="Ten more updates">+10</button>
+  <button data-go="+100" title="A hundred more updates">+100</button>
+  <button data-go="trained" title="Train until the loss per character is under 0.05 (or a cap)">To trained</button>
+  <span class="busy">computing…</span>
+</div>
 <div class="controls" role="toolbar" aria-label="Step through the pass">
   <button data-act="first" title="First step (Home)">${icon("first")}<span>First</span></button>
   <button data-act="back" title="Back (← or Page Up)">${icon("back")}<span>Back</span></button>

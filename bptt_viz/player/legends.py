@@ -115,3 +115,17 @@ def ledger_caption() -> str:
         "visited yet. The norm of a sum is at most the sum of the norms: contributions can "
         "cancel."
     )
+
+
+def update_caption(n: Notation, optimizer: str) -> str:
+    rule = {
+        "sgd": "plain gradient descent: the step is −η times the gradient",
+        "momentum": "momentum: the step follows a running sum of past gradients",
+        "adagrad": "Adagrad: each weight's step is scaled by the gradients it has seen",
+        "adam": "Adam: each weight's step comes from running averages of its gradient and its "
+        "square, so it is not simply −η times the gradient",
+    }[optimizer]
+    return (
+        f"Left: the weights this pass used; middle: what the update added ({rule}); right: the "
+        f"weights the next pass uses. {colour_bar()}; each matrix on its own scale (±)."
+    )

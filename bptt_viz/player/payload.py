@@ -11,14 +11,17 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+import numpy as np
+
 from bptt_core.backward import BackwardTrace
-from bptt_core.model import ForwardTrace, Params, RNNConfig
+from bptt_core.model import PARAM_NAMES, ForwardTrace, Params, RNNConfig
 from bptt_viz.figures.style import DIVERGING
 from bptt_viz.labels import display_char
 from bptt_viz.notation import Notation
-from bptt_viz.player import heatmaps, legends, network, sums, text, units
+from bptt_viz.player import heatmaps, legends, network, sums, text, units, update
 from bptt_viz.player.encode import table, value_table
 from bptt_viz.player.steps import PHASE_CODES, Step, copy_codes, pass_steps, step_label
+from bptt_viz.player.update import UpdateInput
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,6 +36,8 @@ class PassInput:
     vocab: tuple[str, ...]  # characters in vocabulary order
     input_chars: tuple[str, ...]  # x(1..T)
     target_chars: tuple[str, ...]  # d(1..T)
+    update: UpdateInput | None = None  # the update that ends the pass (training), if any
+    heading: str = ""  # what this pass is ("Pass 4 of training: …"), shown above the steps
 
     @property
     def T(self) -> int:
@@ -70,8 +75,12 @@ def units_panel(p: PassInput, steps: list[Step]) -> dict | None:
     vocab, _, _ = _chars(p)
     if not units.shown(p.config.hidden_size, len(vocab)):
         return None
-    panel = units.units_panel(p.notation, p.params, p.fwd, p.bwd, vocab, steps)
-    titles = [f"Copy t = {s.t or p.T}, unit by unit" for s in steps]
+    moved = None if p.update is None else p.update.record.step
+    panel = units.units_panel(p.notation, p.params, p.fwd, p.bwd, vocab, steps, moved)
+    titles = [
+        "The update, unit by unit" if s.phase == "update" else f"Copy t = {s.t}, unit by unit"
+        for s in steps
+    ]
     captions = [f"{c}. {legends.units_caption(p.notation)}" for c in panel.captions]
     return {
         "id": "units",
@@ -151,8 +160,18 @@ def text_panels(p: PassInput, steps: list[Step]) -> list[dict]:
     _, inputs, targets = _chars(p)
     chars = (inputs, targets)
     n = p.notation
-    status = [text.status_html(n, s, p.fwd, p.bwd, chars) for s in steps]
-    eqs = [text.equations_html(n, p.config, p.params, p.fwd, p.bwd, s, chars) for s in steps]
+    status = [
+        update.update_status(n, p.update)
+        if s.phase == "update" and p.update is not None
+        else text.status_html(n, s, p.fwd, p.bwd, chars)
+        for s in steps
+    ]
+    eqs = [
+        text.lines_html(update.update_equations(n, p.update))
+        if s.phase == "update" and p.update is not None
+        else text.equations_html(n, p.config, p.params, p.fwd, p.bwd, s, chars)
+        for s in steps
+    ]
     return [
         {
             "id": "status",
@@ -170,18 +189,41 @@ def text_panels(p: PassInput, steps: list[Step]) -> list[dict]:
     ]
 
 
+def update_panel(p: PassInput, steps: list[Step]) -> dict | None:
+    """Every matrix before, the update, and after: shown at the update step only."""
+    if p.update is None:
+        return None
+    vocab, _, _ = _chars(p)
+    units_labels = [f"h{j + 1}" for j in range(p.config.hidden_size)]
+    shapes = {name: np.atleast_2d(getattr(p.params, name)).shape for name in PARAM_NAMES}
+    values, ranges = update.update_values(p.update, steps)
+    chars = [f"“{c}”" for c in vocab]
+    svg = update.update_panel_svg(p.notation, shapes, units_labels, chars, ranges[0])
+    return {
+        "id": "update",
+        "title": "The update: every matrix before, the step, after",
+        "html": svg,
+        "caption": legends.update_caption(p.notation, p.update.optimizer),
+        "values": value_table(values, ranges),
+        "visible": [int(s.phase == "update") for s in steps],
+    }
+
+
 def build_payload(p: PassInput, start: int = 0) -> dict:
     """The whole pass for the browser; ``start`` is the step to open at (0-based)."""
-    steps = pass_steps(p.T, with_update=False)
+    steps = pass_steps(p.T, with_update=p.update is not None)
     panels = [
         *text_panels(p, steps),
         network_panel(p, steps),
         units_panel(p, steps),
+        update_panel(p, steps),
         *delta_panels(p, steps),
         sums_panel(p, steps),
         ledger_panel(p, steps),
     ]
     payload = {
+        "heading": p.heading,
+        "update": None if p.update is None else p.update.updates_before,
         "n": len(steps),
         "labels": [step_label(s, len(steps)) for s in steps],
         "phase": [PHASE_CODES[s.phase] for s in steps],

@@ -71,6 +71,51 @@ def _template(label: str, is_bias: bool) -> str:
     return template(f"{label}[{{i}},{{j}}] ({{r}} ← {{c}}) = {{v}}")
 
 
+def matrices_svg(
+    n: Notation,
+    shapes: dict[str, tuple[int, int]],
+    units: Sequence[str],
+    chars: Sequence[str],
+    titles: Sequence[str],
+    ranges: Sequence[float] | None = None,
+) -> str:
+    """One row per parameter of ``len(titles)`` matrices side by side. Matrix m of parameter p
+    has colour range ``m + p·len(titles)`` and values after those of the matrices before it;
+    with ``ranges``, each title shows its ± range."""
+    out, y, first, width, cols = [], 8.0, 0, 0.0, len(titles)
+    for p, name in enumerate(PARAM_NAMES):
+        R, C = shapes[name]
+        cell = float(np.clip(MAX_SIDE / max(R, C, 8), 6, 22))
+        rows, col_labels = _axis_labels(name, units, chars)
+        label = n.plain(name)
+        y += TITLE_H + 16
+        for side, what in enumerate(titles):
+            x0 = LABEL_W + side * (C * cell + GAP + LABEL_W)
+            scale = "" if ranges is None else f" (±{ranges[cols * p + side]:.3g})"
+            out.append(
+                f'<text class="label title" x="{num(x0)}" y="{num(y - 20)}">'
+                f"{html.escape(label)}: {what}{scale}</text>"
+            )
+            attrs = {
+                "class": "m",
+                "data-r": str(cols * p + side),
+                "data-tpl": _template(label, R == 1),
+                "data-rl": labels_attr(rows),
+                "data-cl": labels_attr(col_labels),
+            }
+            out.append(matrix_cells(x0, y, (R, C), (cell, cell), first, attrs))
+            out += _labels(x0, y, cell, rows, col_labels)
+            first += R * C
+            width = max(width, x0 + C * cell + 8)
+        y += R * cell + 6
+    return (
+        f'<svg class="sums" style="--w:{num(width)}px" xmlns="http://www.w3.org/2000/svg" '
+        f'width="{num(width)}" height="{num(y)}" viewBox="0 0 {num(width)} {num(y)}">'
+        + "".join(out)
+        + "</svg>"
+    )
+
+
 def sums_svg(
     n: Notation,
     shapes: dict[str, tuple[int, int]],
@@ -78,37 +123,8 @@ def sums_svg(
     chars: Sequence[str],
     ranges: Sequence[float],
 ) -> str:
-    """Five rows (one per parameter) of two matrices: running sum | this copy's contribution.
-    Matrix 2p + side is value range ``2p + side`` (side 0: running sum, 1: contribution)."""
-    out, y, first, width = [], 8.0, 0, 0.0
-    for p, name in enumerate(PARAM_NAMES):
-        R, C = shapes[name]
-        cell = float(np.clip(MAX_SIDE / max(R, C, 8), 6, 22))
-        rows, cols = _axis_labels(name, units, chars)
-        label = n.plain(name)
-        y += TITLE_H + 16
-        for side, what in enumerate(("running sum", "this copy")):
-            x0 = LABEL_W + side * (C * cell + GAP + LABEL_W)
-            out.append(
-                f'<text class="label title" x="{num(x0)}" y="{num(y - 20)}">'
-                f"{html.escape(label)}: {what} (±{ranges[2 * p + side]:.3g})</text>"
-            )
-            attrs = {
-                "class": "m",
-                "data-r": str(2 * p + side),
-                "data-tpl": _template(label, R == 1),
-                "data-rl": labels_attr(rows),
-                "data-cl": labels_attr(cols),
-            }
-            out.append(matrix_cells(x0, y, (R, C), (cell, cell), first, attrs))
-            out += _labels(x0, y, cell, rows, cols)
-            first += R * C
-            width = max(width, x0 + C * cell + 8)
-        y += R * cell + 6
-    return (
-        f'<svg class="sums" style="--w:{num(width)}px" xmlns="http://www.w3.org/2000/svg" width="{num(width)}" '
-        f'height="{num(y)}" viewBox="0 0 {num(width)} {num(y)}">' + "".join(out) + "</svg>"
-    )
+    """Running sum | this copy's contribution, for every parameter."""
+    return matrices_svg(n, shapes, units, chars, ("running sum", "this copy"), ranges)
 
 
 def step_values(

@@ -85,6 +85,11 @@ def equations_html(
         lines = backward_equations(n, config, fwd, bwd, t)
     else:
         lines = [update_equation(n)]
+    return lines_html(lines)
+
+
+def lines_html(lines: Sequence[str]) -> str:
+    """LaTeX lines typeset for the page, one block each."""
     return "".join(f'<div class="eq">{equation_html(line)}</div>' for line in lines)
 
 

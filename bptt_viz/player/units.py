@@ -156,8 +156,10 @@ def units_panel(
     bwd: BackwardTrace,
     chars: Sequence[str],
     steps: Sequence[Step],
+    moved: Params | None = None,
 ) -> UnitsPanel:
-    """The drawing and, per step, the values of the copy that step computes."""
+    """The drawing and, per step, the values of the copy that step computes; at the update step
+    (with ``moved``, the update's step θ_after − θ_before) the edges show how each weight moved."""
     per_step, H = bwd.per_step, params.W_hh.shape[0]
     weights = _flat_edges(params)
     contrib = np.concatenate(
@@ -172,6 +174,10 @@ def units_panel(
         if step.phase == "backward":
             edges, kind = contrib[t - 1], "contributions"
             caption = f"Edges: what copy t = {t} adds to each weight's gradient"
+        elif step.phase == "update" and moved is not None:
+            edges = _flat_edges(moved)
+            kind, caption = "moved", "Edges: how much each weight moved in this update"
+            edge_ranges["moved"] = _range(edges)
         else:
             edges, kind = weights, "weights"
             caption = "Edges: the weights (the same in every copy)"

@@ -44,9 +44,10 @@ def engine(settings: Settings, text: str | None = None):
 
 
 def last_running_sums(data: dict, grads) -> dict[str, np.ndarray]:
+    """The running sums after the last backward step (the step before the update)."""
     sums = panel(data, "sums")["values"]
     table = decode_float32_b64(sums["data"], (-1, sums["count"]))
-    vector = table[sums["index"][data["pass"]["n"] - 1]]
+    vector = table[sums["index"][data["pass"]["n"] - 2]]
     out, i = {}, 0
     for name in PARAM_NAMES:
         shape = getattr(grads, name).shape
@@ -67,8 +68,8 @@ def test_default_page_sends_the_pass_of_hello(app_test):
     assert at.title[0].value == "Step through BPTT"
     data = player(at)
     assert data["start"] == 0
-    assert data["pass"]["n"] == 8
-    assert data["pass"]["labels"][5] == "Step 6 of 8 · backward pass · t = 3"
+    assert data["pass"]["n"] == 9, "forward 4, backward 4, the update"
+    assert data["pass"]["labels"][5] == "Step 6 of 9 · backward pass · t = 3"
     ids = [p["id"] for p in data["pass"]["panels"]]
     for pid in ("status", "network", "units", "equations", "delta_o", "delta_h", "sums", "ledger"):
         assert pid in ids, f"panel {pid} missing: {ids}"
@@ -178,12 +179,19 @@ def test_bad_text_gets_a_message_and_the_session_carries_on(app_test, text, mess
     assert at.sidebar.slider(key="hidden").value == 5
     at.sidebar.text_area(key="text").input("hello").run()
     assert_no_exception(at)
-    assert player(at)["pass"]["n"] == 8
+    assert player(at)["pass"]["n"] == 9
 
 
 @pytest.mark.parametrize(
     "text",
-    ["🙂🙃🙂🙃", "naïve café", "مرحبا بالعالم", "a\u0301e\u0301", "line\nbreak\ttab", "<b>x</b>$y$"],
+    [
+        "🙂🙃🙂🙃",
+        "naïve café",
+        "مرحبا بالعالم",
+        "a\u0301e\u0301",
+        "line\nbreak\ttab",
+        "<b>x</b>$y$",
+    ],
     ids=["emoji", "accents", "rtl", "combining", "whitespace", "markup"],
 )
 def test_odd_unicode_text_works(app_test, text):
@@ -196,12 +204,21 @@ def test_odd_unicode_text_works(app_test, text):
     np.testing.assert_allclose(shown, bwd.delta_o, rtol=1e-6, atol=1e-9)
 
 
-def test_long_text_is_cut_for_stepping_with_a_message(app_test):
+def test_a_long_text_is_stepped_chunk_by_chunk_as_it_is_trained(app_test):
     at = app_test()
     at.sidebar.text_area(key="text").input("abcdefghij" * 200).run()  # 2,000 characters
     assert_no_exception(at)
-    assert any(f"first {STEP_MAX_T + 1} characters" in i.value for i in at.info)
-    assert player(at)["pass"]["n"] == 2 * STEP_MAX_T
+    assert any("chunks of 25 steps" in i.value for i in at.info)
+    data = player(at)["pass"]
+    assert data["n"] == 2 * 25 + 1 and "characters 1–26 of 2,000" in data["heading"]
+
+
+def test_a_chunk_longer_than_the_page_unfolds_is_refused_with_a_message(app_test):
+    at = app_test(query={"seq": "60"})
+    at.sidebar.text_area(key="text").input("abcdefghij" * 20).run()
+    assert_no_exception(at)
+    assert any(f"at most {STEP_MAX_T}" in e.value for e in at.error)
+    assert not at.get("bidi_component")
 
 
 def test_truncation_larger_than_the_text_is_full_bptt(app_test):

@@ -35,6 +35,7 @@ def state(page: Page) -> dict:
         f"""() => {{
             const p = {PLAYER};
             return {{step: Number(p.dataset.step), pass: p.dataset.pass,
+                     update: p.dataset.update === '' ? null : Number(p.dataset.update),
                      label: p.querySelector('.where').textContent,
                      status: p.querySelector('[data-slot=status]').textContent,
                      eqs: p.querySelector('[data-slot=eqs]').innerHTML}};
@@ -88,24 +89,22 @@ def test_buttons_keys_and_slider_step_without_a_server_run(page: Page, streamlit
     open_player(page, streamlit_server)
     assert state(page)["step"] == 1 and step_in_url(page, 1) == "1"
     count_runs(page)
-    for i in range(2, 9):
-        page.get_by_role("button", name="Next").click()
+    for i in range(2, 10):
+        page.get_by_role("button", name="Next", exact=True).click()
         assert state(page)["step"] == i
-    assert state(page)["label"] == "Step 8 of 8 · backward pass · t = 1"
-    assert step_in_url(page, 8) == "8"
-    page.get_by_role("button", name="Next").click()  # already at the last step
-    assert state(page)["step"] == 8
+    assert state(page)["label"] == "Step 9 of 9 · update of the weights"
+    assert step_in_url(page, 9) == "9"
     page.get_by_role("button", name="Back").click()
     page.get_by_role("button", name="First").click()
     assert state(page)["step"] == 1
     page.get_by_role("button", name="Last").click()
-    assert state(page)["step"] == 8
+    assert state(page)["step"] == 9
     for key, want in (("Home", 1), ("ArrowRight", 2), ("PageDown", 3), ("ArrowLeft", 2)):
         page.keyboard.press(key)
         assert state(page)["step"] == want, f"after {key}"
     page.keyboard.press("PageUp")
     page.keyboard.press("End")
-    assert state(page)["step"] == 8
+    assert state(page)["step"] == 9
     page.locator(".player input[type=range]").fill("5")
     assert state(page)["step"] == 5 and step_in_url(page, 5) == "5"
     page.wait_for_timeout(300)
@@ -114,11 +113,11 @@ def test_buttons_keys_and_slider_step_without_a_server_run(page: Page, streamlit
 
 
 def test_play_shows_every_step_and_pause_stops_on_its_frame(page: Page, streamlit_server: str):
-    """Play walks every step in order at the chosen speed and stops at the end; Pause stops on
-    the frame it is pressed on (50 tries at 30 steps/s). How many steps a second a browser
-    paints is measured by benchmarks/bench_step_page.py, not here (machines are noisy)."""
-    text = "the quick brown fox jumps over the lazy dog"  # T = 40: 80 steps
-    open_player(page, f"{streamlit_server}/?text={text.replace(' ', '+')}")
+    """Play walks every step of the pass in order, through the update, then on into the next
+    pass; Pause stops on the frame it is pressed on (50 tries at 30 steps/s). How many steps a
+    second a browser paints is measured by benchmarks/bench_step_page.py, not here."""
+    text = "the quick brown fox jumps over the lazy dog"  # T = 40 in one chunk: 81 steps
+    open_player(page, f"{streamlit_server}/?seq=40&text={text.replace(' ', '+')}")
     count_runs(page)
     page.locator(".player select").select_option("30")
     walk = page.evaluate(
@@ -127,20 +126,19 @@ def test_play_shows_every_step_and_pause_stops_on_its_frame(page: Page, streamli
             const seen = [];
             const obs = new MutationObserver(() => seen.push(Number(p.dataset.step)));
             obs.observe(p, {{attributes: true, attributeFilter: ['data-step']}});
-            p.querySelector('[data-act=last]').click();
-            p.querySelector('[data-act=play]').click();  // at the last step: from the first
+            p.querySelector('[data-act=play]').click();
             await new Promise(r => {{
-                const check = () => p.querySelector('[data-act=play]').getAttribute('aria-pressed')
-                    === 'false' ? r() : setTimeout(check, 50);
-                setTimeout(check, 100);
+                const check = () => p.dataset.update === '1' ? r() : setTimeout(check, 20);
+                check();
             }});
             obs.disconnect();
+            p.querySelector('[data-act=play]').click();  // pause in the next pass
             return seen;
         }}"""
     )
     shown = [s for i, s in enumerate(walk) if i == 0 or s != walk[i - 1]]
-    assert shown == list(range(1, 81)), f"Play from the last step: {shown[:6]} … {shown[-3:]}"
-    assert state(page)["step"] == 80, "Play stops at the last step"
+    assert shown[:81] == [*range(2, 82), 1], f"{shown[:5]} … {shown[78:84]}"
+    assert runs(page) <= 2, "only the move to the next pass asks the server"
     late = page.evaluate(
         f"""async () => {{
             const p = {PLAYER};
@@ -159,16 +157,66 @@ def test_play_shows_every_step_and_pause_stops_on_its_frame(page: Page, streamli
         }}"""
     )
     assert late == 0, f"{late} of 50 pauses drew a step after Pause"
-    assert runs(page) == 0
 
 
-def test_play_at_the_last_step_starts_from_the_first(page: Page, streamlit_server: str):
-    open_player(page, f"{streamlit_server}/?step=8")
-    assert state(page)["step"] == 8
+def test_play_at_the_end_of_a_pass_plays_on_into_the_next_pass(page: Page, streamlit_server):
+    open_player(page, f"{streamlit_server}/?step=9")
+    assert state(page)["step"] == 9 and state(page)["update"] == 0
+    page.evaluate(
+        f"""() => {{
+            const p = {PLAYER};
+            window.__firstStep = null;
+            new MutationObserver(() => {{
+                if (window.__firstStep === null) window.__firstStep = Number(p.dataset.step);
+            }}).observe(p, {{attributes: true, attributeFilter: ['data-update']}});
+        }}"""
+    )
     page.get_by_role("button", name="Play").click()
-    page.wait_for_timeout(250)
+    page.wait_for_function(f"() => {PLAYER}.dataset.update === '1'")
+    page.wait_for_function(f"() => Number({PLAYER}.dataset.step) >= 2")
     page.get_by_role("button", name="Pause").click()
-    assert state(page)["step"] <= 3
+    assert page.evaluate("() => window.__firstStep") == 1, "the next pass opens at its step 1"
+
+
+def test_three_passes_with_the_keyboard_then_a_shared_link(
+    page: Page, browser: Browser, streamlit_server
+):
+    """Forward, backward and update, three times, with the keys; each pass's loss is lower than
+    the one before; the link of the pass and step opens there in a fresh browser."""
+    open_player(page, streamlit_server)
+    losses = []
+    for update in range(3):
+        assert state(page)["update"] == update
+        for _ in range(8):
+            page.keyboard.press("ArrowRight")
+        assert state(page)["label"] == "Step 9 of 9 · update of the weights"
+        status = state(page)["status"]
+        this, after = (
+            float(x)
+            for x in re.findall(r"was ([0-9.]+); the new weights give ([0-9.]+)", status)[0]
+        )
+        losses.append(this)
+        assert after < this, f"update {update}: the new weights do worse ({status})"
+        page.keyboard.press("ArrowRight")  # on into the next pass
+        page.wait_for_function(f"() => {PLAYER}.dataset.update === '{update + 1}'")
+        assert state(page)["step"] == 1
+    assert losses == sorted(losses, reverse=True) and len(set(losses)) == 3, losses
+    fwd, _ = engine()
+    assert losses[0] == pytest.approx(fwd.loss, abs=1e-4), "pass 1 is the initial network"
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    step_in_url(page, 3)
+    link = page.url
+    assert "update=3" in link
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    fresh = context.new_page()
+    errors = watch_console(fresh)
+    open_player(fresh, link)
+    assert state(fresh)["update"] == 3 and state(fresh)["step"] == 3
+    assert state(fresh)["pass"] == state(page)["pass"], "the link rebuilt the same network"
+    assert_no_exception(fresh)
+    context.close()
+    assert_no_console_errors(errors)
 
 
 def test_every_panel_shows_the_engines_numbers(page: Page, streamlit_server: str):
@@ -182,7 +230,7 @@ def test_every_panel_shows_the_engines_numbers(page: Page, streamlit_server: str
     node.hover()
     assert fmt_vector(fwd.h[1]) in page.locator(".tip").inner_text()
     page.get_by_role("button", name="Last").click()
-    cells = page.locator("svg.sums g.m").nth(2).locator("rect")  # W_hh: running sum
+    cells = page.locator(".panel.sums svg g.m").nth(2).locator("rect")  # W_hh: running sum
     cells.nth(1).hover()
     tip = page.locator(".tip").inner_text()
     want = bwd.grads.W_hh[0, 1]
@@ -203,9 +251,9 @@ def test_clicks_on_the_drawings_jump_to_their_step(page: Page, streamlit_server:
     assert state(page)["step"] == 3
     page.get_by_role("button", name="Last").click()
     page.locator("circle.node.h[data-i='5']").click()  # h(2) during the backward pass
-    assert state(page)["label"] == "Step 7 of 8 · backward pass · t = 2"
+    assert state(page)["label"] == "Step 7 of 9 · backward pass · t = 2"
     page.locator("svg.heatmap g.col[data-i='3'] rect").first.click()  # column t = 4
-    assert state(page)["label"] == "Step 5 of 8 · backward pass · t = 4"
+    assert state(page)["label"] == "Step 5 of 9 · backward pass · t = 4"
 
 
 def test_a_shared_link_opens_at_its_step_in_a_fresh_browser(browser: Browser, streamlit_server):
@@ -234,8 +282,8 @@ def test_a_setting_change_keeps_the_step(page: Page, streamlit_server: str):
     text.fill("hi")
     text.press("Control+Enter")
     wait_idle(page)
-    page.wait_for_function(f"() => {PLAYER}.querySelector('.where').textContent.includes('of 2')")
-    assert state(page)["step"] == 2, "the step is kept in range of the new pass"
+    page.wait_for_function(f"() => {PLAYER}.querySelector('.where').textContent.includes('of 3')")
+    assert state(page)["step"] == 3, "the step is kept in range of the new pass (its last)"
     assert_no_exception(page)
 
 

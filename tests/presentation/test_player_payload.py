@@ -57,7 +57,10 @@ def split_sums(vector, grads):
     for name in PARAM_NAMES:
         shape = getattr(grads, name).shape
         size = int(np.prod(shape))
-        out[name] = (vector[i : i + size].reshape(shape), vector[i + size : i + 2 * size].reshape(shape))
+        out[name] = (
+            vector[i : i + size].reshape(shape),
+            vector[i + size : i + 2 * size].reshape(shape),
+        )
         i += 2 * size
     return out
 
@@ -73,7 +76,7 @@ def test_steps_are_numbered_once_the_same_everywhere():
 
 @pytest.mark.parametrize("k", [None, 1, 2], ids=["full", "k=1", "k=2"])
 def test_running_sums_and_contributions_at_every_step_equal_the_engine(k):
-    payload, c, cfg, p, f, b = make(k=k)
+    payload, *_, f, b = make(k=k)
     sums = panel(payload, "sums")
     T = f.T
     for step in range(2 * T):
@@ -121,7 +124,7 @@ def test_network_codes_follow_the_walk():
 
 
 def test_status_and_equations_carry_the_engine_numbers():
-    payload, c, cfg, p, f, b = make()
+    payload, *_, f, b = make()
     status, equations = panel(payload, "status"), panel(payload, "equations")
     for step in range(f.T):
         assert f"= {f.losses[step]:.4f}" in slot_at(status, "status", step), f"L({step + 1})"
@@ -134,7 +137,7 @@ def test_status_and_equations_carry_the_engine_numbers():
 
 
 def test_unit_view_shows_the_copy_and_its_weights_or_contributions():
-    payload, c, cfg, p, f, b = make(H=4)
+    payload, c, _, p, f, b = make(H=4)
     units = panel(payload, "units")
     I, H, O, T = c.V, 4, c.V, f.T  # noqa: E741
     weights = np.concatenate([p.W_xh.ravel(), p.W_hh.ravel(), p.W_hy.ravel()])
@@ -199,8 +202,18 @@ def test_user_characters_never_become_markup():
 
 @pytest.mark.parametrize(
     ("raw", "start", "notice"),
-    [(None, 0, False), ("6", 5, False), ("1", 0, False), ("8", 7, False), ("9", 0, True),
-     ("0", 0, True), ("-2", 0, True), ("abc", 0, True), ("2.5", 0, True), ("", 0, False)],
+    [
+        (None, 0, False),
+        ("6", 5, False),
+        ("1", 0, False),
+        ("8", 7, False),
+        ("9", 0, True),
+        ("0", 0, True),
+        ("-2", 0, True),
+        ("abc", 0, True),
+        ("2.5", 0, True),
+        ("", 0, False),
+    ],
 )
 def test_step_from_the_address_bar(raw, start, notice):
     got, message = parse_step(raw, 8)

@@ -1,0 +1,116 @@
+"""Stepping through training (issue 11): the step page shows the next pass of the session's
+network (shared with Train live), ends it with the update, and moves on to the next pass."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bptt_app.settings import Settings
+from bptt_app.step_player import JUMPS, cached_passes, go, next_passes, pass_input
+from bptt_app.train_session import SESSION_KEY, TrainSession
+from bptt_core import OPTIMIZERS, PARAM_NAMES, Trainer
+from bptt_viz.player.payload import build_payload
+from tests.conftest import assert_no_exception
+
+
+def same(a, b) -> bool:
+    return all(np.array_equal(getattr(a, n), getattr(b, n)) for n in PARAM_NAMES)
+
+
+def player(at) -> dict:
+    data = json.loads(at.get("bidi_component")[0].proto.json)
+    data["pass"] = json.loads(data["pass"])
+    return data
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("clip", ["none", "norm", "value"])
+def test_stepping_n_updates_gives_the_trainers_weights_to_the_last_bit(optimizer, clip):
+    settings = Settings(optimizer=optimizer, clip=clip, clip_threshold=0.5)
+    sess = TrainSession(settings)
+    reference = Trainer(settings.text, **settings.training().__dict__)
+    for n in range(1, 6):
+        shown = next_passes(sess)[0]  # what the page shows before moving on
+        assert shown.update == n - 1 and same(shown.params, sess.trainer.params)
+        go(sess, "+1")
+        reference.step()
+        assert same(sess.trainer.params, reference.params), f"{optimizer}/{clip}: update {n}"
+        assert same(shown.applied.after, reference.params), "the update shown is the one made"
+    go(sess, "+10")
+    reference.train(10)
+    assert same(sess.trainer.params, reference.params) and sess.trainer.updates == 15
+
+
+def test_the_update_step_shows_the_loss_before_and_after():
+    sess = TrainSession(Settings())
+    record = next_passes(sess)[0]
+    payload = build_payload(pass_input(record, sess, "goodfellow"))
+    assert payload["n"] == 9 and payload["labels"][8] == "Step 9 of 9 · update of the weights"
+    status = next(p for p in payload["panels"] if p["id"] == "status")["slots"]["status"]
+    last = status["table"][status["index"][8]]
+    assert f"{record.fwd.loss:.4f}" in last and f"{record.loss_after:.4f}" in last
+    assert record.loss_after < record.fwd.loss, "one update of 'hello' lowers its loss"
+    update = next(p for p in payload["panels"] if p["id"] == "update")
+    assert update["visible"] == [0] * 8 + [1]
+
+
+def test_jumps_and_trained():
+    sess = TrainSession(Settings())
+    go(sess, "+100")
+    assert sess.trainer.updates == 100
+    go(sess, "zero")
+    assert sess.trainer.updates == 0
+    go(sess, "trained")
+    shown = next_passes(sess)[0]
+    assert shown.fwd.loss / shown.fwd.T < 0.05, "“trained” opens a pass under 0.05 nats/char"
+    assert 5 < sess.trainer.updates < 2000
+    assert set(JUMPS) == {"+1", "+10", "+100"}
+
+
+def test_the_pass_sent_ahead_is_the_pass_shown_after_moving_on():
+    state: dict = {}
+    sess = TrainSession(Settings())
+    first, _, ahead = cached_passes(state, sess, "goodfellow")
+    go(sess, "+1")
+    now, _, _ = cached_passes(state, sess, "goodfellow")
+    assert json.loads(now)["pass_id"] == json.loads(ahead)["pass_id"]
+    assert json.loads(now)["update"] == 1 and json.loads(first)["update"] == 0
+
+
+def test_a_link_opens_that_update_and_step_and_train_live_shows_the_same_network(app_test):
+    at = app_test(query={"update": "25", "step": "3"})
+    assert_no_exception(at)
+    data = player(at)
+    assert data["start"] == 2 and data["pass"]["update"] == 25
+    assert data["pass"]["heading"].startswith("Pass 26 of training")
+    reference = Trainer("hello")
+    reference.train(25)
+    sess = at.session_state[SESSION_KEY]
+    assert same(sess.trainer.params, reference.params)
+    at.switch_page("pages/train.py").run()
+    assert_no_exception(at)
+    assert at.session_state[SESSION_KEY] is sess and sess.trainer.updates == 25
+    at.button(key="train_ten").click().run()
+    at.switch_page("pages/step.py").run()
+    assert_no_exception(at)
+    assert player(at)["pass"]["update"] == 35, "the step page follows what Train live trained"
+    assert at.query_params["update"] in ("35", ["35"])
+
+
+@pytest.mark.parametrize("raw", ["abc", "-1", "999999999"])
+def test_a_bad_update_in_a_link_gets_a_notice(app_test, raw):
+    at = app_test(query={"update": raw})
+    assert_no_exception(at)
+    assert any("updates from 0 to" in w.value for w in at.warning), raw
+    assert player(at)["pass"]["update"] == 0
+
+
+def test_changing_the_architecture_restarts_with_a_notice(app_test):
+    at = app_test(query={"update": "5"})
+    at.sidebar.slider(key="hidden").set_value(6).run()
+    assert_no_exception(at)
+    assert any("restarted" in w.value for w in at.warning)
+    assert player(at)["pass"]["update"] == 0
