@@ -27,8 +27,7 @@ from bptt_core import (
     truncation_comparison,
 )
 from bptt_core.clipping import clipping_demo
-from bptt_core.recall import RecallRun
-from bptt_core.truncation_cost import RecallGrid, RecallGridResult, TruncationCurves
+from bptt_core.truncation_cost import RecallGrid, TruncationCurves
 from bptt_viz.figures.gradient_flow import BAND_COLOUR, BAND_COLOUR_NAME
 from bptt_viz.notation import NOTATIONS
 from bptt_viz.truncation_page import controls, learning
@@ -45,6 +44,7 @@ from tests.engine._reference import (
     ref_window_backward,
 )
 from tests.figdata import array
+from tests.presentation.figures.test_flow_figures import recall_result
 
 RTOL = 1e-12
 GOODFELLOW, NG = NOTATIONS["goodfellow"], NOTATIONS["ng"]
@@ -265,10 +265,8 @@ def test_jacobian_view_against_factor_by_factor_products(case):
     )  # fmt: skip
     fw = ref_forward(net.params, net.cfg, net.x, net.d, np.zeros(case.H))
     T = trace.T
-    far = max(
-        np.linalg.norm(ref_state_jacobian(net.params, net.cfg, fw.a, T - 1 - 0, 0), 2),
-        0.0,
-    )  # the one pair at distance T − 1: t = T, τ = 1
+    # the one pair at distance T − 1 is t = T, τ = 1 (0-based: T − 1 and 0)
+    far = np.linalg.norm(ref_state_jacobian(net.params, net.cfg, fw.a, T - 1, 0), 2)
     assert_close(view.largest_far, far, case.name)
     assert f"{T - 1} steps back is {far:.3g}" in view.now, (case.name, view.now)
     line = view.figure.to_plotly_json()["data"][-1]
@@ -327,31 +325,6 @@ def test_clipping_view_against_plain_numpy_clipping(case, threshold):
 # --------------------------------------------------------------------------- section 5
 
 
-def fake_run(N: int, k: int | None, mode: str, seed: int, value: float) -> RecallRun:
-    return RecallRun(
-        n_fillers=N,
-        truncation=k,
-        mode=mode,
-        seed=seed,
-        recall_loss=np.full(12, value),
-        total_loss=np.full(12, value + 1),
-        final_recall_loss=value,
-        chance=float(np.log(2)),
-    )
-
-
-def fake_result(table: dict[tuple[str, int, int | None], list[float]]) -> RecallGridResult:
-    modes = tuple(dict.fromkeys(m for m, _, _ in table))
-    ns = tuple(dict.fromkeys(N for _, N, _ in table))
-    ks = tuple(dict.fromkeys(k for _, _, k in table))
-    grid = RecallGrid(n_fillers=ns, truncations=ks, seeds=(0, 1, 2), modes=modes, updates=12)
-    runs = {
-        key: fake_run(key[1], key[2], key[0], key[3], table[key[:3]][key[3]])
-        for key in grid.unique_runs()
-    }
-    return RecallGridResult(grid, runs)
-
-
 # The "More" experiment as issue 12 saw it at N = 10 (window k = 8: median 0.271, best 0.038;
 # chunked k = 3: median 0.226, best 0.061), with N = 4 learned everywhere.
 ISSUE_RUNS = {
@@ -378,7 +351,7 @@ ISSUE_RUNS = {
 def test_recall_findings_say_what_the_runs_say():
     """Issue 12 item 6: the caption claimed that at N = 10 only a window reaching all N + 1
     copies learns; the runs themselves show k = 8 (window) and k = 3 (chunked) well below chance."""
-    result = fake_result(ISSUE_RUNS)
+    result = recall_result(ISSUE_RUNS)
     view = learning.recall_view(result)
     text = "\n".join(view.findings)
     assert "only a window that reaches all" not in text
@@ -445,9 +418,7 @@ def test_copies_reached_by_the_recall_loss(mode, N, k, copies):
     ],
 )
 def test_hello_sentence_follows_the_final_losses(finals, says):
-    curves_values = np.stack(
-        [np.linspace(2.0, 1.0, 5)[None, :] * 0 + np.array(f)[:, None] for f in finals]
-    )
+    curves_values = np.stack([np.repeat(np.array(f)[:, None], 5, axis=1) for f in finals])
     curves = TruncationCurves("hello", (1, None), (0, 1, 2), curves_values, np.zeros((2, 3), bool))
     view = learning.hello_view(curves, GOODFELLOW)
     medians = [float(np.median(f)) for f in finals]
