@@ -24,22 +24,30 @@ import streamlit as st
 
 from bptt_app.settings import STEP_MAX_T, Problem, Settings
 from bptt_app.state import show_problems
-from bptt_app.train_session import SESSION_KEY, TrainSession, session
-from bptt_core.records import PassRecord
-from bptt_viz.notation import get_notation
-from bptt_viz.player.payload import PassInput, build_payload
+from bptt_app.step_runs import TiedRun, UntiedRun, untied_run
+from bptt_app.train_session import session
+from bptt_viz.player.payload import build_payload
 from bptt_viz.player.steps import parse_step
-from bptt_viz.player.update import UpdateInput
 
 ASSETS = Path(__file__).parent / "assets"
 PLAYER_KEY = "step_player"
 PASS_KEY = "_step_pass"  # session: (key, payload JSON, steps, next JSON) of the pass shown
+RUN_KEY = "_step_run"  # session: the run the page steps through (tied or untied)
 AHEAD_KEY = "_step_ahead"  # session: (key, payload JSON, steps) of the pass sent ahead
 WRITTEN_KEY = "_step_update_written"  # session: the ?update= this page last wrote
-TRAINED_PER_CHAR = 0.05  # "trained": the loss per character of "hello" the Trainer reaches
-TRAINED_CAP = 2000  # … or at most this many updates
 MAX_LINK_UPDATES = 20_000  # a link's ?update= beyond this is refused with a notice
-JUMPS = {"+1": 1, "+10": 10, "+100": 100}
+TOO_LONG = (
+    "A pass here would unfold {T} timesteps; the step page unfolds at most {M}. Set the chunk "
+    "length to {M} or less."
+)
+UNTIED_ONE_PASS = (
+    "Untied copies need the whole text in one pass (one copy per position), but it is trained "
+    "in chunks of {T}: use a text of at most {T} + 1 characters, or a longer chunk length."
+)
+UNTIED_FRESH = (
+    "Untied copies start from the sidebar's network, written as one copy per position, and "
+    "train here only (plain gradient steps with η): Train live keeps the tied network."
+)
 
 _player = st.components.v2.component(
     "bptt_step_player",
@@ -64,159 +72,71 @@ class StepPageView:
 
 # --------------------------------------------------------------------------- the pass
 
-
-def pass_heading(record: PassRecord, T: int, text_length: int) -> str:
-    """“Pass 4 of training: the network after 3 updates” (and which chunk, for long texts)."""
-    u = record.update
-    after = "the initial weights" if u == 0 else f"the network after {u:,} update{'s' * (u != 1)}"
-    where = ""
-    if T < text_length - 1:
-        start = record.chunk_start
-        where = f", characters {start + 1}–{start + T + 1} of {text_length:,}"
-    return f"Pass {u + 1:,} of training: {after}{where}"
+Run = TiedRun | UntiedRun
 
 
-def pass_input(record: PassRecord, sess: TrainSession, notation: str) -> PassInput:
-    """The player's view of one recorded pass of the session's trainer."""
-    tr = sess.trainer
-    s, corpus = tr.settings, tr.corpus
-    T, start = record.fwd.T, record.chunk_start
-    update = None
-    if record.applied is not None:
-        update = UpdateInput(
-            record=record.applied,
-            optimizer=s.optimizer,
-            learning_rate=s.learning_rate,
-            clip=s.clip,
-            clip_threshold=s.clip_threshold,
-            loss=record.fwd.loss,
-            loss_after=record.loss_after,
-            updates_before=record.update,
-            truncation=s.truncation if s.truncation is not None and s.truncation < T else None,
-        )
-    text = corpus.text[start : start + T + 1]
-    return PassInput(
-        notation=get_notation(notation),
-        config=tr.config,
-        params=record.params,
-        fwd=record.fwd,
-        bwd=record.bwd,
-        vocab=corpus.vocab,
-        input_chars=tuple(text[:-1]),
-        target_chars=tuple(text[1:]),
-        update=update,
-        heading=pass_heading(record, T, len(corpus.text)),
-    )
-
-
-def next_passes(sess: TrainSession, count: int = 2) -> list[PassRecord]:
-    """The next ``count`` passes the session's network makes, recorded on a fork (nothing
-    changes here): the one to show, and the one after it, sent ahead so that moving on to it
-    needs no wait."""
-    twin, out = sess.trainer.fork(), []
+def to_json(run: Run, record: object, notation: str) -> tuple[str, int]:
     with np.errstate(all="ignore"):
-        for _ in range(count):
-            result = twin.step(record=True)
-            out.append(result.record)
-            if result.diverged:
-                break
-    return out  # type: ignore[return-value]
-
-
-def to_json(record: PassRecord, sess: TrainSession, notation: str) -> tuple[str, int]:
-    with np.errstate(all="ignore"):
-        payload = build_payload(pass_input(record, sess, notation))
+        payload = build_payload(run.pass_input(record, notation))  # type: ignore[arg-type]
     return json.dumps(payload, separators=(",", ":"), allow_nan=False), payload["n"]
 
 
-def cached_passes(state: MutableMapping, sess: TrainSession, notation: str) -> tuple:
+def cached_passes(state: MutableMapping, run: Run, notation: str) -> tuple[str, int, str]:
     """(pass JSON, steps, next pass JSON or ""), kept in the session until the network or the
-    notation changes; when the student moved on to the pass sent ahead, it is reused."""
-    tr = sess.trainer
-    key = (id(tr), sess.epoch, sess.uploads, tr.updates, tr.settings, notation)
+    notation changes. The next pass is sent ahead; once the student moved on to it, it is
+    reused."""
+    key = (*run.key(), notation)
     kept = state.get(PASS_KEY)
     if kept is not None and kept[0] == key:
         return kept[1:]
-    records = next_passes(sess)
+    records = run.records(2)
     ahead = state.get(AHEAD_KEY)
-    if ahead is not None and ahead[0] == key:  # the pass sent ahead is this one
-        shown = ahead[1:]
-    else:
-        shown = to_json(records[0], sess, notation)
-    after = to_json(records[1], sess, notation) if len(records) > 1 else ("", 0)
-    next_key = (id(tr), sess.epoch, sess.uploads, tr.updates + 1, tr.settings, notation)
-    state[AHEAD_KEY] = (next_key, *after)
+    shown = (
+        ahead[1:] if ahead is not None and ahead[0] == key else to_json(run, records[0], notation)
+    )
+    after = to_json(run, records[1], notation) if len(records) > 1 else ("", 0)
+    state[AHEAD_KEY] = ((*run.key(run.updates + 1), notation), *after)
     state[PASS_KEY] = (key, *shown, after[0])
     return (*shown, after[0])
 
 
-# --------------------------------------------------------------------------- moving on
-
-
-def train_until_trained(sess: TrainSession) -> None:
-    """Updates until the next pass's loss per character is under TRAINED_PER_CHAR (or a cap)."""
-    tr = sess.trainer
-    for _ in range(TRAINED_CAP):
-        with np.errstate(all="ignore"):
-            result = tr.step(record=True)
-        record = result.record
-        if result.diverged or record is None:
-            break
-        if record.loss_after / result.chunk_length < TRAINED_PER_CHAR:
-            break
-    sess.last = None
-
-
-def go(sess: TrainSession, action: str) -> None:
-    """Make the updates a jump asks for on the session's network (shared with Train live)."""
-    if action == "zero":
-        sess.reset()
-    elif action == "trained":
-        train_until_trained(sess)
-    elif action in JUMPS:
-        sess.train(JUMPS[action])
-
-
 def on_goto() -> None:
-    """The player's trigger: another pass of training."""
+    """The player's trigger: another pass of training, on the run the page shows."""
     value = st.session_state.get(PLAYER_KEY)
     action = getattr(value, "goto", None) if value is not None else None
     if action is None and isinstance(value, dict):
         action = value.get("goto")
-    if not isinstance(action, str):
-        return
-    sess = st.session_state.get(SESSION_KEY)
-    if isinstance(sess, TrainSession):
-        go(sess, action)
+    run = st.session_state.get(RUN_KEY)
+    if isinstance(action, str) and isinstance(run, TiedRun | UntiedRun):
+        run.go(action)
 
 
 # --------------------------------------------------------------------------- the page
 
 
-def follow_link(sess: TrainSession, state: MutableMapping, raw: object) -> Problem | None:
+def follow_link(run: Run, state: MutableMapping, raw: object) -> Problem | None:
     """A link's ?update=: recompute the network to that update (from the seed and settings)."""
-    if raw is None or raw == state.get(WRITTEN_KEY) or raw == str(sess.trainer.updates):
+    if raw is None or raw == state.get(WRITTEN_KEY) or raw == str(run.updates):
         return None
     text = str(raw).strip()
     if not text.isdigit() or int(text) > MAX_LINK_UPDATES:
         shown = text if len(text) <= 20 else text[:17] + "…"
         return Problem(
             f"The link asked for update “{shown}”; updates from 0 to {MAX_LINK_UPDATES:,} can be "
-            f"opened. Showing update {sess.trainer.updates:,}.",
+            f"opened. Showing update {run.updates:,}.",
             "warning",
         )
-    sess.reset()
-    sess.train(int(text))
+    run.reset_to(int(text))
     return Problem(
-        f"Opened at update {sess.trainer.updates:,} as the link asked: the network was trained "
-        "again from its seed with these settings (Train live shows the same network).",
+        f"Opened at update {run.updates:,} as the link asked: the network was trained again "
+        "from its seed with these settings.",
         "info",
     )
 
 
-def text_notices(settings: Settings, sess: TrainSession) -> list[Problem]:
+def text_notices(settings: Settings, run: Run) -> list[Problem]:
     out = []
-    T = sess.pass_length
+    T = run.sess.pass_length if isinstance(run, TiedRun) else run.trainer.corpus.T
     if len(settings.text) > T + 1:
         out.append(
             Problem(
@@ -238,39 +158,51 @@ def text_notices(settings: Settings, sess: TrainSession) -> list[Problem]:
     return out
 
 
-def step_page_view(settings: Settings, query: MutableMapping) -> StepPageView:
-    """Sync the session's network with the sidebar, follow a link, and give the pass to show."""
+def choose_run(settings: Settings, untied: bool, notices: list[Problem]) -> Run | None:
+    """The run this page steps through (the session's RNN, or untied copies), synced with the
+    sidebar; None (with an error notice) when the passes are too long to unfold here."""
     state = st.session_state
     sess = session(state, settings)
-    notices = []
     change = sess.sync(settings, settings.notation_obj)
     if change is not None:
         notices.append(Problem(change.message, change.level))
-    if sess.pass_length > STEP_MAX_T:
-        notices.append(
-            Problem(
-                f"A pass here would unfold {sess.pass_length} timesteps; the step page unfolds "
-                f"at most {STEP_MAX_T}. Set the chunk length to {STEP_MAX_T} or less.",
-                "error",
-            )
-        )
-        return StepPageView(notices, "", 0, "", 0, sess.trainer.updates)
-    link = follow_link(sess, state, query.get("update"))
-    notices += [p for p in (link,) if p is not None] + text_notices(settings, sess)
-    payload, steps, ahead = cached_passes(state, sess, settings.notation)
+    T = sess.pass_length
+    if untied and len(settings.text) - 1 > T:
+        notices.append(Problem(UNTIED_ONE_PASS.format(T=T), "error"))
+        return None
+    if T > STEP_MAX_T:
+        notices.append(Problem(TOO_LONG.format(T=T, M=STEP_MAX_T), "error"))
+        return None
+    if not untied:
+        return TiedRun(sess)
+    run, fresh = untied_run(state, settings)
+    if fresh and state.get(RUN_KEY) is not None:
+        notices.append(Problem(UNTIED_FRESH, "info"))
+    return run
+
+
+def step_page_view(settings: Settings, query: MutableMapping, untied: bool) -> StepPageView:
+    """Sync the network with the sidebar, follow a link, and give the pass to show."""
+    state, notices = st.session_state, []
+    run = choose_run(settings, untied, notices)
+    state[RUN_KEY] = run
+    if run is None:
+        return StepPageView(notices, "", 0, "", 0, 0)
+    link = follow_link(run, state, query.get("update"))
+    notices += [p for p in (link,) if p is not None] + text_notices(settings, run)
+    payload, steps, ahead = cached_passes(state, run, settings.notation)
     start, problem = parse_step(query.get("step"), steps)
     if problem:
         notices.append(Problem(problem, "warning"))
-    updates = sess.trainer.updates
-    state[WRITTEN_KEY] = query["update"] = str(updates)
-    return StepPageView(notices, payload, steps, ahead, start, updates)
+    state[WRITTEN_KEY] = query["update"] = str(run.updates)
+    return StepPageView(notices, payload, steps, ahead, start, run.updates)
 
 
 @st.fragment
-def stepper(settings: Settings) -> None:
+def stepper(settings: Settings, untied: bool = False) -> None:
     """The page's notices and the player, as one fragment: moving to another pass (the player's
     trigger) reruns only this, not the page and its sidebar."""
-    view = step_page_view(settings, st.query_params)
+    view = step_page_view(settings, st.query_params, untied)
     if not show_problems(view.notices):
         show_player(view)
 

@@ -15,11 +15,15 @@ dh_carried(t) = W_hh[t+1]ᵀ delta_h(t+1).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from bptt_core import functions as F
 from bptt_core.backward import BackwardTrace, check_truncation, gradients_from_deltas
+from bptt_core.corpus import Corpus
 from bptt_core.model import ForwardTrace, Params, RNNConfig
+from bptt_core.trainer import TrainingConfig
 
 UntiedParams = Params  # W_xh (T,H,I), W_hh (T,H,H), W_hy (T,O,H), b_h (T,H), b_y (T,O)
 
@@ -124,3 +128,56 @@ def spread(copies: UntiedParams) -> dict[str, float]:
         centred = arr - arr.mean(axis=0, keepdims=True)
         out[name] = float(np.sqrt((centred.reshape(arr.shape[0], -1) ** 2).sum(axis=1)).max())
     return out
+
+
+@dataclass(frozen=True, eq=False)
+class UntiedPassRecord:
+    """One pass of untied training: forward and backward through the copies, each copy's update."""
+
+    update: int  # updates made before this pass
+    fwd: ForwardTrace  # forward pass, copy t's weights at time t
+    bwd: BackwardTrace  # per_step: each copy's own gradient
+    before: UntiedParams  # the copies' weights the pass ran with
+    after: UntiedParams  # after θ[t] ← θ[t] − η ∂L/∂θ[t]
+    loss_after: float  # Σ_t L(t) of the new copies on the same text
+
+
+class UntiedTrainer:
+    """Trains untied copies on a whole text in one pass (plain gradient steps, η).
+
+    Starts from the tied network of ``TrainingConfig.initial_params`` written as T equal copies,
+    so its first pass is exactly the tied RNN's first pass; only the updates differ.
+    """
+
+    def __init__(self, text: str, **hyperparameters: object) -> None:
+        self.settings = TrainingConfig(**hyperparameters)  # type: ignore[arg-type]
+        self.corpus = Corpus(text)
+        self.config = self.settings.network(self.corpus.V)
+        self.copies = untie(self.settings.initial_params(self.config), self.corpus.T)
+        self.updates = 0
+
+    def fork(self) -> UntiedTrainer:
+        twin = object.__new__(UntiedTrainer)
+        twin.__dict__.update(self.__dict__)  # arrays are replaced, never changed in place
+        return twin
+
+    def step(self) -> UntiedPassRecord:
+        """One pass over the whole text and every copy's own update."""
+        c, cfg = self.corpus, self.config
+        h0 = np.zeros(cfg.hidden_size)
+        with np.errstate(all="ignore"):
+            fwd = forward_untied(self.copies, cfg, c.inputs, c.targets, h0)
+            bwd = backward_untied(self.copies, cfg, fwd, self.settings.truncation)
+            after = untied_update(self.copies, bwd.per_step, self.settings.learning_rate)
+            loss_after = forward_untied(after, cfg, c.inputs, c.targets, h0).loss
+        record = UntiedPassRecord(self.updates, fwd, bwd, self.copies, after, loss_after)
+        if after.all_finite():
+            self.copies, self.updates = after, self.updates + 1
+        return record
+
+    def train(self, n: int) -> None:
+        for _ in range(int(n)):
+            before = self.updates
+            self.step()
+            if self.updates == before:  # not finite: stay at the last finite copies
+                break

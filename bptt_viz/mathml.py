@@ -290,6 +290,9 @@ class _Parser:
             inner = self.atom()
         return f'<mover accent="true">{inner}{_mo("^")}</mover>'
 
+    def cmd_overline(self) -> str:
+        return f'<mover accent="true">{self.atom()}{_mo("‾")}</mover>'
+
     def cmd_underbrace(self) -> str:
         body = self.atom()
         brace = f"<munder>{body}{_mo('⏟', stretchy='true')}</munder>"

@@ -26,7 +26,18 @@ st.markdown(
 if show_problems(text_problems(s.text) + settings_problems(s)):
     st.stop()
 
-stepper(s)
+TIED, UNTIED = "tied: one RNN", "untied: each copy its own"
+choice = st.segmented_control(
+    "Weights of the unfolded copies",
+    [TIED, UNTIED],
+    default=TIED,
+    key="tie",
+    bind="query-params",
+    help="Tied (an RNN): every copy uses the same weights, so each weight's gradient is the sum "
+    "of the copies' contributions and there is one update. Untied (Guo's other choice): each "
+    "copy keeps and updates its own weights, like the layers of a deep feed-forward network.",
+)
+stepper(s, untied=choice == UNTIED)
 
 with st.expander(f"Reading {n.name.split(' (')[0]}'s notes: what to watch for"):
     for remark in n.remarks:

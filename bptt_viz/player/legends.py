@@ -129,3 +129,11 @@ def update_caption(n: Notation, optimizer: str) -> str:
         f"Left: the weights this pass used; middle: what the update added ({rule}); right: the "
         f"weights the next pass uses. {colour_bar()}; each matrix on its own scale (±)."
     )
+
+
+def copies_caption() -> str:
+    return (
+        "One column per unfolded copy. Tied weights would keep every column the same; untied, "
+        f"each copy follows only its own gradient and the columns drift apart. {colour_bar()}; "
+        "one scale for the weights, one for the updates."
+    )

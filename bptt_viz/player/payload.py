@@ -15,12 +15,14 @@ import numpy as np
 
 from bptt_core.backward import BackwardTrace
 from bptt_core.model import PARAM_NAMES, ForwardTrace, Params, RNNConfig
+from bptt_core.untied import copy_params
 from bptt_viz.figures.style import DIVERGING
 from bptt_viz.labels import display_char
 from bptt_viz.notation import Notation
-from bptt_viz.player import heatmaps, legends, network, sums, text, units, update
+from bptt_viz.player import heatmaps, legends, network, sums, text, units, untied, update
 from bptt_viz.player.encode import table, value_table
 from bptt_viz.player.steps import PHASE_CODES, Step, copy_codes, pass_steps, step_label
+from bptt_viz.player.untied import UntiedInput
 from bptt_viz.player.update import UpdateInput
 
 
@@ -37,7 +39,16 @@ class PassInput:
     input_chars: tuple[str, ...]  # x(1..T)
     target_chars: tuple[str, ...]  # d(1..T)
     update: UpdateInput | None = None  # the update that ends the pass (training), if any
+    untied: UntiedInput | None = None  # … or the copies' own updates (untied weights)
     heading: str = ""  # what this pass is ("Pass 4 of training: …"), shown above the steps
+
+    def weights(self, t: int) -> Params:
+        """The weights copy t ran with (every copy's the same unless untied)."""
+        return self.params if self.untied is None else copy_params(self.untied.record.before, t)
+
+    @property
+    def ends_with_update(self) -> bool:
+        return self.update is not None or self.untied is not None
 
     @property
     def T(self) -> int:
@@ -76,7 +87,8 @@ def units_panel(p: PassInput, steps: list[Step]) -> dict | None:
     if not units.shown(p.config.hidden_size, len(vocab)):
         return None
     moved = None if p.update is None else p.update.record.step
-    panel = units.units_panel(p.notation, p.params, p.fwd, p.bwd, vocab, steps, moved)
+    per_copy = None if p.untied is None else p.untied.record.before
+    panel = units.units_panel(p.notation, p.params, p.fwd, p.bwd, vocab, steps, moved, per_copy)
     titles = [
         "The update, unit by unit" if s.phase == "update" else f"Copy t = {s.t}, unit by unit"
         for s in steps
@@ -89,6 +101,7 @@ def units_panel(p: PassInput, steps: list[Step]) -> dict | None:
         "caption": "",
         "values": value_table(panel.values, panel.ranges),
         "slots": {"title": table(titles), "caption": table(captions)},
+        "visible": [int(p.untied is None or s.phase != "update") for s in steps],
     }
 
 
@@ -156,20 +169,38 @@ def ledger_panel(p: PassInput, steps: list[Step]) -> dict:
     }
 
 
+def _updates_before(p: PassInput) -> int | None:
+    if p.untied is not None:
+        return p.untied.record.update
+    return None if p.update is None else p.update.updates_before
+
+
+def _update_status(p: PassInput, s: Step) -> str:
+    if s.phase != "update":
+        return ""
+    if p.untied is not None:
+        return untied.untied_status(p.notation, p.untied)
+    return update.update_status(p.notation, p.update) if p.update is not None else ""
+
+
+def _update_equations(p: PassInput, s: Step) -> str:
+    if s.phase != "update":
+        return ""
+    if p.untied is not None:
+        return text.lines_html(untied.untied_equations(p.notation, p.untied))
+    if p.update is not None:
+        return text.lines_html(update.update_equations(p.notation, p.update))
+    return ""
+
+
 def text_panels(p: PassInput, steps: list[Step]) -> list[dict]:
     _, inputs, targets = _chars(p)
     chars = (inputs, targets)
     n = p.notation
-    status = [
-        update.update_status(n, p.update)
-        if s.phase == "update" and p.update is not None
-        else text.status_html(n, s, p.fwd, p.bwd, chars)
-        for s in steps
-    ]
+    status = [_update_status(p, s) or text.status_html(n, s, p.fwd, p.bwd, chars) for s in steps]
     eqs = [
-        text.lines_html(update.update_equations(n, p.update))
-        if s.phase == "update" and p.update is not None
-        else text.equations_html(n, p.config, p.params, p.fwd, p.bwd, s, chars)
+        _update_equations(p, s)
+        or text.equations_html(n, p.config, p.weights(s.t or 1), p.fwd, p.bwd, s, chars)
         for s in steps
     ]
     return [
@@ -191,6 +222,8 @@ def text_panels(p: PassInput, steps: list[Step]) -> list[dict]:
 
 def update_panel(p: PassInput, steps: list[Step]) -> dict | None:
     """Every matrix before, the update, and after: shown at the update step only."""
+    if p.untied is not None:
+        return copies_panel(p, steps)
     if p.update is None:
         return None
     vocab, _, _ = _chars(p)
@@ -209,9 +242,23 @@ def update_panel(p: PassInput, steps: list[Step]) -> dict | None:
     }
 
 
+def copies_panel(p: PassInput, steps: list[Step]) -> dict:
+    """Untied: every copy's own W_hh before, its own update, after (at the update step)."""
+    assert p.untied is not None
+    values, ranges = untied.copies_values(p.untied, steps)
+    return {
+        "id": "update",
+        "title": f"Untied: each copy's own {p.notation.plain('W_hh')}, before, its update, after",
+        "html": untied.copies_svg(p.notation, p.T, p.config.hidden_size),
+        "caption": legends.copies_caption(),
+        "values": value_table(values, ranges),
+        "visible": [int(s.phase == "update") for s in steps],
+    }
+
+
 def build_payload(p: PassInput, start: int = 0) -> dict:
     """The whole pass for the browser; ``start`` is the step to open at (0-based)."""
-    steps = pass_steps(p.T, with_update=p.update is not None)
+    steps = pass_steps(p.T, with_update=p.ends_with_update)
     panels = [
         *text_panels(p, steps),
         network_panel(p, steps),
@@ -223,7 +270,7 @@ def build_payload(p: PassInput, start: int = 0) -> dict:
     ]
     payload = {
         "heading": p.heading,
-        "update": None if p.update is None else p.update.updates_before,
+        "update": _updates_before(p),
         "n": len(steps),
         "labels": [step_label(s, len(steps)) for s in steps],
         "phase": [PHASE_CODES[s.phase] for s in steps],

@@ -157,6 +157,7 @@ def units_panel(
     chars: Sequence[str],
     steps: Sequence[Step],
     moved: Params | None = None,
+    per_copy: Params | None = None,
 ) -> UnitsPanel:
     """The drawing and, per step, the values of the copy that step computes; at the update step
     (with ``moved``, the update's step θ_after − θ_before) the edges show how each weight moved."""
@@ -178,6 +179,10 @@ def units_panel(
             edges = _flat_edges(moved)
             kind, caption = "moved", "Edges: how much each weight moved in this update"
             edge_ranges["moved"] = _range(edges)
+        elif per_copy is not None:  # untied: copy t's own weights
+            edges, kind = _flat_edges(per_copy.map(lambda a, i=t - 1: a[i])), "moved"
+            edge_ranges["moved"] = _range(_flat_edges(per_copy))
+            caption = f"Edges: copy t = {t}'s own weights (untied)"
         else:
             edges, kind = weights, "weights"
             caption = "Edges: the weights (the same in every copy)"

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from bptt_app.settings import Settings
-from bptt_app.step_player import JUMPS, cached_passes, go, next_passes, pass_input
+from bptt_app.step_player import cached_passes
+from bptt_app.step_runs import JUMPS, TiedRun
 from bptt_app.train_session import SESSION_KEY, TrainSession
 from bptt_core import OPTIMIZERS, PARAM_NAMES, Trainer
 from bptt_viz.player.payload import build_payload
@@ -33,21 +34,21 @@ def test_stepping_n_updates_gives_the_trainers_weights_to_the_last_bit(optimizer
     sess = TrainSession(settings)
     reference = Trainer(settings.text, **settings.training().__dict__)
     for n in range(1, 6):
-        shown = next_passes(sess)[0]  # what the page shows before moving on
+        shown = TiedRun(sess).records(1)[0]  # what the page shows before moving on
         assert shown.update == n - 1 and same(shown.params, sess.trainer.params)
-        go(sess, "+1")
+        TiedRun(sess).go("+1")
         reference.step()
         assert same(sess.trainer.params, reference.params), f"{optimizer}/{clip}: update {n}"
         assert same(shown.applied.after, reference.params), "the update shown is the one made"
-    go(sess, "+10")
+    TiedRun(sess).go("+10")
     reference.train(10)
     assert same(sess.trainer.params, reference.params) and sess.trainer.updates == 15
 
 
 def test_the_update_step_shows_the_loss_before_and_after():
-    sess = TrainSession(Settings())
-    record = next_passes(sess)[0]
-    payload = build_payload(pass_input(record, sess, "goodfellow"))
+    run = TiedRun(TrainSession(Settings()))
+    record = run.records(1)[0]
+    payload = build_payload(run.pass_input(record, "goodfellow"))
     assert payload["n"] == 9 and payload["labels"][8] == "Step 9 of 9 · update of the weights"
     status = next(p for p in payload["panels"] if p["id"] == "status")["slots"]["status"]
     last = status["table"][status["index"][8]]
@@ -59,12 +60,13 @@ def test_the_update_step_shows_the_loss_before_and_after():
 
 def test_jumps_and_trained():
     sess = TrainSession(Settings())
-    go(sess, "+100")
+    run = TiedRun(sess)
+    run.go("+100")
     assert sess.trainer.updates == 100
-    go(sess, "zero")
+    run.go("zero")
     assert sess.trainer.updates == 0
-    go(sess, "trained")
-    shown = next_passes(sess)[0]
+    run.go("trained")
+    shown = run.records(1)[0]
     assert shown.fwd.loss / shown.fwd.T < 0.05, "“trained” opens a pass under 0.05 nats/char"
     assert 5 < sess.trainer.updates < 2000
     assert set(JUMPS) == {"+1", "+10", "+100"}
@@ -72,10 +74,10 @@ def test_jumps_and_trained():
 
 def test_the_pass_sent_ahead_is_the_pass_shown_after_moving_on():
     state: dict = {}
-    sess = TrainSession(Settings())
-    first, _, ahead = cached_passes(state, sess, "goodfellow")
-    go(sess, "+1")
-    now, _, _ = cached_passes(state, sess, "goodfellow")
+    run = TiedRun(TrainSession(Settings()))
+    first, _, ahead = cached_passes(state, run, "goodfellow")
+    run.go("+1")
+    now, _, _ = cached_passes(state, run, "goodfellow")
     assert json.loads(now)["pass_id"] == json.loads(ahead)["pass_id"]
     assert json.loads(now)["update"] == 1 and json.loads(first)["update"] == 0
 
@@ -114,3 +116,34 @@ def test_changing_the_architecture_restarts_with_a_notice(app_test):
     assert_no_exception(at)
     assert any("restarted" in w.value for w in at.warning)
     assert player(at)["pass"]["update"] == 0
+
+
+UNTIED = "untied: each copy its own"
+
+
+def test_untied_copies_update_each_by_its_own_contribution(app_test):
+    from bptt_core.untied import UntiedTrainer
+
+    at = app_test(query={"tie": UNTIED, "update": "3"})
+    assert_no_exception(at)
+    data = player(at)["pass"]
+    assert data["update"] == 3 and "untied copies after 3 updates" in data["heading"]
+    ids = [p["id"] for p in data["panels"]]
+    assert "update" in ids
+    copies = next(p for p in data["panels"] if p["id"] == "update")
+    assert copies["title"].startswith("Untied")
+    reference = UntiedTrainer("hello")
+    reference.train(3)
+    run = at.session_state["_step_run"]
+    for n in PARAM_NAMES:
+        np.testing.assert_array_equal(getattr(run.trainer.copies, n), getattr(reference.copies, n))
+    # the shared tied network is untouched by untied stepping
+    assert at.session_state[SESSION_KEY].trainer.updates == 0
+
+
+def test_untied_needs_the_whole_text_in_one_pass(app_test):
+    at = app_test(query={"tie": UNTIED})
+    at.sidebar.text_area(key="text").input("abcdefghij" * 5).run()
+    assert_no_exception(at)
+    assert any("Untied copies need the whole text in one pass" in e.value for e in at.error)
+    assert not at.get("bidi_component")

@@ -102,3 +102,24 @@ def test_one_untied_update_moves_each_copy_by_its_own_contribution_and_tied_by_t
     np.testing.assert_allclose(tied_after, p.W_hh - 0.1 * b.per_step.W_hh.sum(axis=0), rtol=1e-12)
     assert spread(copies)["W_hh"] < 1e-12 < spread(new)["W_hh"], "the copies drift apart"
     assert copies.W_hh is not new.W_hh and spread(copies)["W_hh"] < 1e-12, "input untouched"
+
+
+def test_untied_training_starts_as_the_rnn_and_then_drifts():
+    from bptt_core import Trainer
+    from bptt_core.untied import UntiedTrainer
+
+    untied = UntiedTrainer("hello", learning_rate=0.1)
+    tied = Trainer("hello", optimizer="sgd", learning_rate=0.1, clip="none")
+    first = untied.fork().step()
+    assert first.fwd.loss == pytest.approx(tied.step().loss, rel=1e-13), "pass 1 is the RNN's"
+    assert spread(first.before)["W_hh"] < 1e-12 < spread(first.after)["W_hh"]
+    for t in range(1, 5):
+        np.testing.assert_allclose(
+            first.after.W_hh[t - 1],
+            first.before.W_hh[t - 1] - 0.1 * first.bwd.per_step.W_hh[t - 1],
+            rtol=1e-14,
+            err_msg=f"copy {t}",
+        )
+    assert untied.updates == 0, "a fork leaves the trainer alone"
+    untied.train(30)
+    assert untied.updates == 30 and untied.fork().step().fwd.loss < first.fwd.loss
