@@ -406,10 +406,12 @@ class Panel {
       el.querySelector(".value").textContent = value;
       const d = el.querySelector(".delta");
       d.textContent = delta || "";
-      d.className = `delta ${delta && delta.startsWith("-") ? "down" : delta && delta.startsWith("+") ? "up" : ""}`;
+      d.className = `delta ${delta && delta.startsWith("↓") ? "down" : delta && delta.startsWith("↑") ? "up" : ""}`;
     };
     set("updates", row[U].toLocaleString("en-US"));
-    set("loss", row[LOSS_TEXT], row[DELTA_TEXT] ? `${row[DELTA_TEXT]} since the start` : "");
+    const change = row[DELTA_TEXT];
+    const arrow = change.startsWith("-") ? "↓ " : change.startsWith("+") ? "↑ " : "";
+    set("loss", row[LOSS_TEXT], change ? `${arrow}${change} since the start` : "");
     set("chance", row[CHANCE_TEXT]);
     const first = this.revealed[0];
     const span = (now - first[0]) / 1000;

@@ -40,6 +40,7 @@ freeze_startup_objects()  # once per process: Streamlit's gc after every run ski
 RUN_SECONDS = 1.0  # while playing, the live area trains a batch once a second
 SNAPSHOT_SECONDS = 3.0  # while playing, predictions, sample and weights follow every 3 s
 CHART = {"displayModeBar": False}
+COUNTER_WIDTH = 210  # pixels: four in a row on a wide screen, two and two at 1024 × 768
 WEIGHTS_NOW, WEIGHTS_CHANGE = "weights now", "change since the start"
 
 
@@ -99,16 +100,23 @@ def live_area(sess: TrainSession, notation: Notation) -> None:
 
 
 def render_counters(counters: tuple[Counter, ...]) -> None:
-    for column, c in zip(st.columns(4), counters, strict=True):
-        loss = c.label.startswith("Loss")
-        column.metric(
-            c.label,
-            c.value,
-            delta=c.delta,
-            delta_color="inverse" if loss else "off",
-            delta_arrow="auto" if loss else "off",
-            help=c.help,
-        )
+    """The four counters in a row that wraps (two and two on a narrow screen)."""
+    with st.container(horizontal=True, gap="medium"):
+        for c in counters:
+            render_counter(c)
+
+
+def render_counter(c: Counter) -> None:
+    loss = c.label.startswith("Loss")
+    st.metric(
+        c.label,
+        c.value,
+        delta=c.delta,
+        delta_color="inverse" if loss else "off",
+        delta_arrow="auto" if loss else "off",
+        help=c.help,
+        width=COUNTER_WIDTH,
+    )
 
 
 def render_curve_captions(view: TrainPageView) -> None:
@@ -156,15 +164,14 @@ def predictions_section(sess: TrainSession, notation: Notation, view: TrainPageV
 
 def sample_part(sess: TrainSession, view: TrainPageView) -> None:
     st.markdown("**Text sampled from the network**")
-    first, second = st.columns(2)
-    seed_label = first.selectbox(
+    seed_label = st.selectbox(
         "Start with",
         view.vocab_labels,
         index=0,
         key=f"train_seed_char_{vocab_key(sess)}",
         help="The first character fed in; the network writes the rest.",
     )
-    temperature = second.slider(
+    temperature = st.slider(
         "Temperature",
         0.1,
         2.0,

@@ -605,3 +605,55 @@ def test_odd_texts_train_without_errors(app_test, text):
     assert updates(at) == 10
     assert loss(at) == pytest.approx(reference(text).train(10)[-1].loss, abs=5e-5)
     assert not at.error
+
+
+# ----------------------------------------------------------------------------- every widget
+
+
+def test_sample_widgets_and_another_sample(app_test):
+    at = app_test(PAGE)
+    at.button(key="train_ten").click().run()
+    ref = reference()
+    ref.train(10)
+    first = at.code[0].value
+    assert first == ref.sample(20, seed_char="h", temperature=1.0, rng_seed=0)
+    at.button(key="train_new_sample").click().run()
+    assert_no_exception(at)
+    assert sess(at).sample_seed == 1
+    assert at.code[0].value == ref.sample(20, seed_char="h", temperature=1.0, rng_seed=1)
+    seed_box = next(s for s in at.selectbox if (s.key or "").startswith("train_seed_char_"))
+    seed_box.set_value("l").run()
+    at.slider(key="train_temperature").set_value(0.3).run()
+    assert_no_exception(at)
+    assert at.code[0].value == ref.sample(20, seed_char="l", temperature=0.3, rng_seed=1)
+    assert updates(at) == 10, "sampling must not train"
+
+
+def test_weights_view_shows_the_change_since_the_start(app_test):
+    at = app_test(PAGE)
+    at.button(key="train_ten").click().run()
+    at.segmented_control(key="train_weights_view").set_value("change since the start").run()
+    assert_no_exception(at)
+    ref = reference()
+    start = ref.params
+    ref.train(10)
+    weights = chart(at, "train_weights_chart")
+    for i, name in enumerate(("W_xh", "W_hh", "W_hy")):
+        np.testing.assert_allclose(
+            array(weights["data"][i]["z"]),
+            getattr(ref.params, name) - getattr(start, name),
+            rtol=1e-12,
+            atol=1e-15,
+            err_msg=f"change of {name}",
+        )
+
+
+def test_the_panel_asks_for_the_whole_history_when_it_missed_rows(app_test):
+    at = app_test(PAGE)
+    at.button(key="train_ten").click().run()
+    s = sess(at)
+    s.train(5)  # rows the browser has not seen, then a run that only appends
+    s.full_send_pending = False
+    assert s.rows_to_send() == 10
+    s.request_full_send()  # what the panel's "resync" trigger calls
+    assert s.rows_to_send() is None
