@@ -45,6 +45,10 @@ CLIP_CHOICES: dict[str, str] = {
     "each value (±c)": "value",
     "none": "none",
 }
+SCHEDULE_CHOICES: dict[str, str] = {
+    "summed: one per pass": "sequence",
+    "online: one per timestep": "timestep",
+}
 NOTATION_CHOICES: dict[str, str] = {n.name: key for key, n in NOTATIONS.items()}
 
 _DEFAULT_TRAINING = TrainingConfig()
@@ -83,6 +87,7 @@ class Settings:
     clip: str = _DEFAULT_TRAINING.clip
     clip_threshold: float = _DEFAULT_TRAINING.clip_threshold
     seq_length: int = _DEFAULT_TRAINING.seq_length
+    schedule: str = _DEFAULT_TRAINING.schedule  # sequence | timestep
 
     @property
     def k(self) -> int | None:
@@ -111,6 +116,7 @@ class Settings:
             clip_threshold=self.clip_threshold,
             truncation=self.k,
             seq_length=self.seq_length,
+            schedule=self.schedule,
         )
 
     def network(self, vocab_size: int) -> RNNConfig:

@@ -29,6 +29,7 @@ from bptt_app.settings import (
     NOTATION_CHOICES,
     OPTIMIZER_CHOICES,
     OUTPUT_LOSS,
+    SCHEDULE_CHOICES,
     Settings,
 )
 from bptt_core.functions import ACTIVATIONS
@@ -63,6 +64,7 @@ WIDGET_DEFAULTS: dict[str, object] = {
     "clip": _label_of(CLIP_CHOICES, DEFAULTS.clip),
     "clipval": DEFAULTS.clip_threshold,
     "seq": DEFAULTS.seq_length,
+    "sched": _label_of(SCHEDULE_CHOICES, DEFAULTS.schedule),
 }
 
 # what a link may set, and the range each widget accepts (the widgets below use these numbers)
@@ -84,6 +86,7 @@ LINK_SETTINGS: dict[str, LinkSetting] = {
         LinkSetting("clip", "gradient clipping", "choice", choices=tuple(CLIP_CHOICES)),
         LinkSetting("clipval", "clipping threshold c", "float", 1e-3, 1e6),
         LinkSetting("seq", "chunk length", "int", 1, 200),
+        LinkSetting("sched", "updates", "choice", choices=tuple(SCHEDULE_CHOICES)),
     )
 }
 
@@ -294,7 +297,19 @@ def _training_widgets() -> dict[str, object]:
             help="Texts longer than this are trained in chunks, the hidden state carried "
             "from one chunk to the next (TBPTT).",
         )
-    return {"k": k, "lr": lr, "opt": opt_label, "clip": clip_label, "clipval": clipval, "seq": seq}
+        sched = st.selectbox(
+            "Updates",
+            list(SCHEDULE_CHOICES),
+            key="sched",
+            bind=BIND,
+            help="Summed: one update per pass, from the gradient summed over the copies (BPTT "
+            "as in every note). Online: one update after every timestep, from that step's loss "
+            "alone (Guo's online updates, the Trainer's per-timestep schedule).",
+        )
+    return {
+        **{"k": k, "lr": lr, "opt": opt_label, "clip": clip_label, "clipval": clipval},
+        **{"seq": seq, "sched": sched},
+    }
 
 
 def settings_from_widgets(values: dict[str, object]) -> Settings:
@@ -317,4 +332,5 @@ def settings_from_widgets(values: dict[str, object]) -> Settings:
         clip=CLIP_CHOICES[str(values["clip"])],
         clip_threshold=float(values["clipval"]),  # type: ignore[arg-type]
         seq_length=int(values["seq"]),  # type: ignore[call-overload]
+        schedule=SCHEDULE_CHOICES[str(values.get("sched", WIDGET_DEFAULTS["sched"]))],
     )

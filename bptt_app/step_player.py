@@ -26,6 +26,7 @@ from bptt_app.settings import STEP_MAX_T, Problem, Settings
 from bptt_app.state import show_problems
 from bptt_app.step_runs import TiedRun, UntiedRun, untied_run
 from bptt_app.train_session import session
+from bptt_viz.player.online import OnlineInput, build_online_payload
 from bptt_viz.player.payload import build_payload
 from bptt_viz.player.steps import parse_step
 
@@ -76,8 +77,12 @@ Run = TiedRun | UntiedRun
 
 
 def to_json(run: Run, record: object, notation: str) -> tuple[str, int]:
+    view = run.pass_input(record, notation)  # type: ignore[arg-type]
     with np.errstate(all="ignore"):
-        payload = build_payload(run.pass_input(record, notation))  # type: ignore[arg-type]
+        if isinstance(view, OnlineInput):
+            payload = build_online_payload(view)
+        else:
+            payload = build_payload(view)
     return json.dumps(payload, separators=(",", ":"), allow_nan=False), payload["n"]
 
 

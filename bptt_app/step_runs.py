@@ -14,9 +14,11 @@ import numpy as np
 
 from bptt_app.settings import Settings
 from bptt_app.train_session import TrainSession
-from bptt_core.records import PassRecord
+from bptt_core.records import OnlinePassRecord, PassRecord
 from bptt_core.untied import UntiedPassRecord, UntiedTrainer, copy_params
+from bptt_viz.labels import display_char
 from bptt_viz.notation import get_notation
+from bptt_viz.player.online import OnlineInput
 from bptt_viz.player.payload import PassInput
 from bptt_viz.player.untied import UntiedInput
 from bptt_viz.player.update import UpdateInput
@@ -67,7 +69,11 @@ class TiedRun:
                     break
         return out  # type: ignore[return-value]
 
-    def pass_input(self, record: PassRecord, notation: str) -> PassInput:
+    def pass_input(
+        self, record: PassRecord | OnlinePassRecord, notation: str
+    ) -> PassInput | OnlineInput:
+        if isinstance(record, OnlinePassRecord):
+            return self._online_input(record, notation)
         tr = self.sess.trainer
         s, corpus, T = tr.settings, tr.corpus, record.fwd.T
         update = None
@@ -98,6 +104,26 @@ class TiedRun:
             heading=pass_heading(record.update, T, record.chunk_start, len(corpus.text), "network"),
         )
 
+    def _online_input(self, record: OnlinePassRecord, notation: str) -> OnlineInput:
+        tr = self.sess.trainer
+        s, corpus, T = tr.settings, tr.corpus, record.T
+        text = corpus.text[record.chunk_start : record.chunk_start + T + 1]
+        shown = lambda chars: tuple(display_char(c) for c in chars)  # noqa: E731
+        heading = pass_heading(record.update, T, record.chunk_start, len(corpus.text), "network")
+        return OnlineInput(
+            notation=get_notation(notation),
+            config=tr.config,
+            record=record,
+            vocab=shown(corpus.vocab),
+            inputs=shown(text[:-1]),
+            targets=shown(text[1:]),
+            optimizer=s.optimizer,
+            learning_rate=s.learning_rate,
+            clip=s.clip,
+            clip_threshold=s.clip_threshold,
+            heading=f"{heading} (online: one update per timestep)",
+        )
+
     def go(self, action: str) -> None:
         """Make the updates a jump asks for, on the shared network."""
         if action == "zero":
@@ -119,7 +145,8 @@ class TiedRun:
                 result = tr.step(record=True)
             if result.diverged or result.record is None:
                 break
-            if result.record.loss_after / result.chunk_length < TRAINED_PER_CHAR:
+            after = getattr(result.record, "loss_after", result.loss)  # online: the pass's loss
+            if after / result.chunk_length < TRAINED_PER_CHAR:
                 break
         self.sess.last = None
 

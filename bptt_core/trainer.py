@@ -22,6 +22,7 @@ import numpy as np
 
 from bptt_core import functions as F
 from bptt_core.backward import (
+    LocalErrors,
     backward_unchecked,
     check_truncation,
     gradients_from_deltas,
@@ -47,7 +48,7 @@ from bptt_core.optim import (
     clip_gradients,
     make_optimizer,
 )
-from bptt_core.records import PassRecord, UpdateRecord
+from bptt_core.records import OnlinePassRecord, OnlineStep, PassRecord, UpdateRecord
 
 if TYPE_CHECKING:  # pandas only builds the history table, when it is read
     import pandas as pd
@@ -182,7 +183,33 @@ class StepResult:
     chunk_start: int  # index in the text of the chunk's first input character
     chunk_length: int  # T of this pass
     reason: str = ""  # why it diverged, in a sentence
-    record: PassRecord | None = None  # with step(record=True): what the pass computed
+    record: PassRecord | OnlinePassRecord | None = None  # with step(record=True): the pass
+
+
+@dataclass(frozen=True, eq=False)
+class _OnlineGradient:
+    """What one online step computed (see Trainer._online_gradient)."""
+
+    t: int  # 1-based time of the loss
+    first: int  # 1-based oldest copy reached
+    trace: ForwardTrace  # copy t, one step
+    errors: LocalErrors  # delta_o, dh_local, fprime of L(t) at copy t
+    delta_h: np.ndarray  # (window, H)
+    carried: np.ndarray  # (window, H)
+    grads: Params  # ∂L(t)/∂θ
+
+    def kept(self, applied: UpdateRecord) -> OnlineStep:
+        e = self.errors
+        return OnlineStep(
+            self.t,
+            self.first,
+            self.trace,
+            e.delta_o[0],
+            e.dh_local[0],
+            self.delta_h,
+            self.carried,
+            applied,
+        )
 
 
 def _failed(
@@ -304,7 +331,7 @@ class Trainer:
         if self.settings.schedule == "sequence":
             result = self._step_sequence(start, x, d, h0, record)
         else:
-            result = self._step_timestep(start, x, d, h0)
+            result = self._step_timestep(start, x, d, h0, record)
         self.diverged = result.diverged
         if not result.diverged:
             self.position = start + x.shape[0]
@@ -384,38 +411,45 @@ class Trainer:
         )
 
     def _step_timestep(
-        self, start: int, x: np.ndarray, d: np.ndarray, h0: np.ndarray
+        self, start: int, x: np.ndarray, d: np.ndarray, h0: np.ndarray, record: bool = False
     ) -> StepResult:
         """Online BPTT: after each L(t), backpropagate it through ≤ k stored copies and update."""
         T, H = x.shape[0], self.config.hidden_size
         h_hist = np.zeros((T + 1, H))  # h(t) of each copy as it was computed; h_hist[0] = h(0)
         h_hist[0] = h0
         fprime_hist = np.zeros((T, H))  # f'(a(t)) of each copy as it was computed
-        total, norm, clipped, n_updates = 0.0, float("nan"), False, 0
+        total, info, n_updates, kept, updates_before = 0.0, None, 0, [], self.updates
         with np.errstate(all="ignore"):
             for t in range(T):
-                loss, grads = self._online_gradient(x, d, t, h_hist, fprime_hist)
-                if not np.isfinite(loss):
+                step = self._online_gradient(x, d, t, h_hist, fprime_hist)
+                norm = float("nan") if info is None else info.norm_before
+                if not np.isfinite(step.trace.loss):
                     return _failed(start, T, "the loss became infinite or NaN", n_updates, norm)
-                total += loss
-                diverged, norm, clipped, reason = self._apply_update(grads)
+                total += step.trace.loss
+                diverged, info, reason, applied = self._update(step.grads, record)
                 if diverged:
-                    return _failed(start, T, reason, n_updates, norm)
+                    return _failed(start, T, reason, n_updates, info.norm_before)
                 n_updates += 1
+                if record:
+                    kept.append(step.kept(applied))  # type: ignore[arg-type]
         self.hidden = h_hist[T].copy()
+        pass_record = OnlinePassRecord(
+            updates_before, start, x, d, h_hist, fprime_hist, tuple(kept)
+        )
         return StepResult(
             loss=total,
             diverged=False,
-            grad_norm=norm,
-            clipped=clipped,
+            grad_norm=float("nan") if info is None else info.norm_before,
+            clipped=False if info is None else info.clipped,
             updates=n_updates,
             chunk_start=start,
             chunk_length=T,
+            record=pass_record if record else None,
         )
 
     def _online_gradient(
         self, x: np.ndarray, d: np.ndarray, t: int, h_hist: np.ndarray, fprime_hist: np.ndarray
-    ) -> tuple[float, Params]:
+    ) -> _OnlineGradient:
         """L(t) and ∂L(t)/∂θ sent back through at most k stored copies, with the current θ.
 
         Copy t is computed now from the carried h(t−1) = h_hist[t] (``forward_unchecked`` on one
@@ -436,7 +470,9 @@ class Trainer:
         h_hist[t + 1], fprime_hist[t] = trace.h[0], errors.fprime[0]
         first = 0 if k is None else max(0, t - k + 1)  # the oldest copy L(t) reaches
         window = slice(first, t + 1)  # at most k copies, so no further truncation below
-        delta_h, _ = truncated_hidden_deltas(p.W_hh, fprime_hist[window], errors.dh_local, None)
+        delta_h, carried = truncated_hidden_deltas(
+            p.W_hh, fprime_hist[window], errors.dh_local, None
+        )
         grads = gradients_from_deltas(
             delta_o=errors.delta_o,
             h=trace.h,
@@ -444,7 +480,7 @@ class Trainer:
             inputs=x[window],
             h_prev=h_hist[window],
         )
-        return trace.loss, grads
+        return _OnlineGradient(t + 1, first + 1, trace, errors, delta_h, carried, grads)
 
     def train(self, updates: int) -> list[StepResult]:
         """Run ``updates`` passes (stops early on divergence)."""

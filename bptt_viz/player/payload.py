@@ -268,11 +268,24 @@ def build_payload(p: PassInput, start: int = 0) -> dict:
         sums_panel(p, steps),
         ledger_panel(p, steps),
     ]
+    labels = [step_label(s, len(steps)) for s in steps]
+    return finish_payload(panels, steps, labels, p.heading, _updates_before(p), start)
+
+
+def finish_payload(
+    panels: list,
+    steps: list[Step],
+    labels: list[str],
+    heading: str,
+    update: int | None,
+    start: int = 0,
+) -> dict:
+    """The payload around its panels: steps, labels, phases, palette, and an id of its content."""
     payload = {
-        "heading": p.heading,
-        "update": _updates_before(p),
+        "heading": heading,
+        "update": update,
         "n": len(steps),
-        "labels": [step_label(s, len(steps)) for s in steps],
+        "labels": labels,
         "phase": [PHASE_CODES[s.phase] for s in steps],
         "palette": DIVERGING,
         "panels": [panel for panel in panels if panel is not None],

@@ -18,7 +18,9 @@ PHASE_CODES: dict[Phase, int] = {"forward": 0, "backward": 1, "update": 2}
 class Step:
     index: int  # 0-based position in the pass
     phase: Phase
-    t: int  # 1-based time of the copy this step computes (0 for the update)
+    t: int  # 1-based time of the copy this step computes (0 for the update of a summed pass);
+    # in an online pass: the time of the loss whose copy, error or update this step is
+    copy: int = 0  # online backward steps: the copy the error of L(t) has reached
 
 
 def pass_steps(T: int, with_update: bool) -> list[Step]:

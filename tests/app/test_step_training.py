@@ -27,22 +27,28 @@ def player(at) -> dict:
     return data
 
 
+@pytest.mark.parametrize("schedule", ["sequence", "timestep"])
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
 @pytest.mark.parametrize("clip", ["none", "norm", "value"])
-def test_stepping_n_updates_gives_the_trainers_weights_to_the_last_bit(optimizer, clip):
-    settings = Settings(optimizer=optimizer, clip=clip, clip_threshold=0.5)
+def test_stepping_n_updates_gives_the_trainers_weights_to_the_last_bit(optimizer, clip, schedule):
+    settings = Settings(optimizer=optimizer, clip=clip, clip_threshold=0.5, schedule=schedule)
     sess = TrainSession(settings)
     reference = Trainer(settings.text, **settings.training().__dict__)
     for n in range(1, 6):
         shown = TiedRun(sess).records(1)[0]  # what the page shows before moving on
-        assert shown.update == n - 1 and same(shown.params, sess.trainer.params)
+        online = schedule == "timestep"
+        before = shown.steps[0].applied.before if online else shown.params
+        assert shown.update == reference.updates and same(before, sess.trainer.params)
         TiedRun(sess).go("+1")
         reference.step()
-        assert same(sess.trainer.params, reference.params), f"{optimizer}/{clip}: update {n}"
-        assert same(shown.applied.after, reference.params), "the update shown is the one made"
+        case = f"{optimizer}/{clip}/{schedule}: pass {n}"
+        assert same(sess.trainer.params, reference.params), case
+        last = shown.steps[-1].applied if online else shown.applied
+        assert same(last.after, reference.params), f"{case}: the update shown is the one made"
     TiedRun(sess).go("+10")
     reference.train(10)
-    assert same(sess.trainer.params, reference.params) and sess.trainer.updates == 15
+    assert same(sess.trainer.params, reference.params)
+    assert sess.trainer.updates == reference.updates
 
 
 def test_the_update_step_shows_the_loss_before_and_after():
@@ -147,3 +153,21 @@ def test_untied_needs_the_whole_text_in_one_pass(app_test):
     assert_no_exception(at)
     assert any("Untied copies need the whole text in one pass" in e.value for e in at.error)
     assert not at.get("bidi_component")
+
+
+def test_an_online_pass_is_stepped_update_by_update(app_test):
+    at = app_test(query={"sched": "online: one per timestep", "k": "2"})
+    assert_no_exception(at)
+    data = player(at)["pass"]
+    # per t: forward, the error of L(t) at min(t, k) copies, the update: 4 + (1+2+2+2) + 4
+    assert data["n"] == 15 and "online" in data["heading"]
+    assert data["labels"][:4] == [
+        "Step 1 of 15 · forward · copy t = 1",
+        "Step 2 of 15 · the error of L(1) at copy 1",
+        "Step 3 of 15 · update after L(1)",
+        "Step 4 of 15 · forward · copy t = 2",
+    ]
+    reference = Trainer("hello", schedule="timestep", truncation=2)
+    record = reference.step(record=True).record
+    status = next(p for p in data["panels"] if p["id"] == "status")["slots"]["status"]
+    assert f"{record.steps[1].trace.loss:.4f}" in status["table"][status["index"][3]]

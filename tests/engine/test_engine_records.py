@@ -52,7 +52,9 @@ def test_sgd_step_is_minus_eta_times_the_used_gradient_and_adam_keeps_its_moment
     sgd = Trainer("hello", optimizer="sgd", learning_rate=0.3, clip="none")
     r = sgd.step(record=True).record.applied
     for n in PARAM_NAMES:
-        np.testing.assert_allclose(getattr(r.step, n), -0.3 * getattr(r.used, n), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            getattr(r.step, n), -0.3 * getattr(r.used, n), rtol=1e-12, atol=1e-15
+        )
     assert r.state == {}
     adam = Trainer("hello", optimizer="adam", learning_rate=0.05)
     first = adam.step(record=True).record.applied
@@ -80,3 +82,30 @@ def test_a_fork_steps_exactly_like_the_original_and_leaves_it_alone(schedule):
     results = [tr.step() for _ in range(3)]
     assert same(tr.params, twin.params), f"{schedule}: the fork went elsewhere"
     assert [r.loss for r in results] == [r.loss for r in twin_results]
+
+
+@pytest.mark.parametrize("k", [None, 1, 2])
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_online_passes_record_every_update_without_changing_them(k, optimizer):
+    kw = {"schedule": "timestep", "truncation": k, "optimizer": optimizer}
+    plain, recorded = Trainer("hello", **kw), Trainer("hello", **kw)
+    for _ in range(2):
+        before = recorded.params
+        plain.step()
+        record = recorded.step(record=True).record
+        assert same(plain.params, recorded.params), f"k={k} {optimizer}: recording changed it"
+        assert len(record.steps) == record.T == 4
+        assert same(record.steps[0].applied.before, before)
+        for i, step in enumerate(record.steps):
+            t = i + 1
+            assert step.t == t and step.first == (1 if k is None else max(1, t - k + 1))
+            np.testing.assert_array_equal(step.trace.h[0], record.h[t])
+            if i + 1 < len(record.steps):
+                assert same(step.applied.after, record.steps[i + 1].applied.before)
+            bwd = record.loss_backward(i)
+            total = bwd.partial_sum(0)
+            for n in PARAM_NAMES:  # the contributions over the reached copies sum to the gradient
+                np.testing.assert_allclose(
+                    getattr(total, n), getattr(step.applied.grads, n), rtol=1e-12, atol=1e-15
+                )
+        assert same(record.steps[-1].applied.after, recorded.params)
