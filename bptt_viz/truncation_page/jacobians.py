@@ -70,9 +70,10 @@ def _now(radius: float, sigma: float, gamma: float, activation: str, steps: int,
     else:
         verdict = " ≥ 1: the dashed line does not fall, so it guarantees nothing."
     far_text = f"{far:.3g}" if np.isfinite(far) else "not a finite number"
+    far_sentence = f" The largest norm {steps - 1} steps back is {far_text}." if steps > 1 else ""
     return (
         f"**Now:** ρ = {radius:.2f}, σ_max = {sigma:.3f}, γ = {gamma:g} ({activation}), so "
-        f"γ·σ_max = {factor:.3f}{verdict} The largest norm {steps - 1} steps back is {far_text}."
+        f"γ·σ_max = {factor:.3f}{verdict}{far_sentence}"
     )
 
 

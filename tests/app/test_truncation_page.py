@@ -299,6 +299,7 @@ def test_a_two_character_text_has_nothing_to_truncate(app_test):
     assert_no_exception(at)
     assert not [s for s in at.slider if s.key == "trunc_k"]
     assert "with T = 1 there is nothing to truncate" in all_text(at)
+    assert "0 steps back" not in all_text(at)
     assert len(at.get("plotly_chart")) == len(CHARTS)
 
 
