@@ -96,9 +96,7 @@ def main() -> None:
     page = time_reruns(
         at, lambda k: at.slider(key="trunc_k").set_value(k or args.T), args.T, args.repeats
     )
-    sidebar = time_reruns(
-        at, lambda k: at.number_input(key="k").set_value(k), args.T, args.repeats
-    )
+    sidebar = time_reruns(at, lambda k: at.number_input(key="k").set_value(k), args.T, args.repeats)
     median = statistics.median(page)
     result = {
         "benchmark": "Truncation page: server-side rerun after moving the truncation k",
