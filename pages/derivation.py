@@ -90,22 +90,41 @@ def show_line(line: LineView) -> None:
         st.latex(line.tex)
     if line.remark:
         st.caption(line.remark)
-    with st.expander(tables.expander_label(line)):
-        if line.unavailable:
-            st.markdown(line.unavailable)
-            return
-        if line.case_note:
-            st.caption(line.case_note)
-        st.markdown(tables.checks_table(line))
-        st.caption(tables.sources(line))
-        if line.terms:
-            st.caption(line.terms_caption)
-            st.markdown(tables.terms_table(line))
-        if line.text:
-            st.caption(line.text)
+    label = tables.expander_label(line)
+    if all_open:  # every evaluation drawn and open (a projector, a printout)
+        with st.expander(label, expanded=True):
+            show_evaluation(line)
+        return
+    # opened on demand: an evaluation is drawn only while its expander is open, so the page's
+    # 25 lines do not draw 25 tables (the numbers are computed and cached either way)
+    box = st.expander(label, key=f"derivation_open_{s.notation}_{line.index}", on_change="rerun")
+    if box.open:
+        with box:
+            show_evaluation(line)
+
+
+def show_evaluation(line: LineView) -> None:
+    """Both sides of the line on the sidebar's network, and the terms of a sum."""
+    if line.unavailable:
+        st.markdown(line.unavailable)
+        return
+    if line.case_note:
+        st.caption(line.case_note)
+    st.markdown(tables.checks_table(line))
+    st.caption(tables.sources(line))
+    if line.terms:
+        st.caption(line.terms_caption)
+        st.markdown(tables.terms_table(line))
+    if line.text:
+        st.caption(line.text)
 
 
 st.subheader("The derivation, line by line")
+all_open = st.toggle(
+    "Open every line's evaluation",
+    key="derivation_all_open",
+    help="Show both sides of every line at once, e.g. on a projector.",
+)
 for line in view.lines:
     with st.container(border=True, key=f"derivation_line_{line.index}"):
         show_line(line)

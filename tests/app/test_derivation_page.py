@@ -40,6 +40,10 @@ def test_the_page_shows_the_note_of_every_notation(app_test, notation: str) -> N
     assert view.title in [h.value for h in at.main.subheader], f"{notation}: note title missing"
     labels = [e.label for e in at.main.expander]
     assert labels == [tables.expander_label(line) for line in view.lines], notation
+    assert "| quantity |" not in main_text(at), "evaluations are drawn only when opened"
+    at.toggle(key="derivation_all_open").set_value(True).run()
+    assert_no_exception(at)
+    assert [e.label for e in at.main.expander] == labels
     text = main_text(at)
     for line in view.lines:
         assert line.tex in text, f"{notation} line {line.index}: its equation is not shown"
@@ -78,7 +82,22 @@ def test_truncation_shows_why_the_check_cannot_validate_g_k(app_test) -> None:
     view = expected("guo", 2)
     eq27 = next(x for x in view.lines if x.ref == "eq. (27)")
     assert "k = τ + 1 = 2" in eq27.checks[0].source
-    assert tables.checks_table(eq27) in text
+    at.session_state["derivation_open_guo_21"] = True  # open line 21, eq. (27), by itself
+    at.run()
+    assert tables.checks_table(eq27) in main_text(at)
+
+
+def test_one_line_opens_by_itself(app_test) -> None:
+    at = app_test(PAGE, query={"notation": LABEL_OF["ng"]})
+    view = expected("ng")
+    double_sum = next(x for x in view.lines if x.ref == "$W_{aa}$, the double sum")
+    at.session_state[f"derivation_open_ng_{double_sum.index}"] = True
+    at.run()
+    assert_no_exception(at)
+    text = main_text(at)
+    assert tables.checks_table(double_sum) in text and tables.terms_table(double_sum) in text
+    drawn = [m.value.strip() for m in at.main.markdown if m.value.startswith("| quantity |")]
+    assert drawn == [tables.checks_table(double_sum).strip()], "only the opened line draws a table"
 
 
 def test_switching_notation_switches_the_note(app_test) -> None:
@@ -119,6 +138,10 @@ def test_a_long_text_is_evaluated_on_a_prefix(app_test) -> None:
     assert f"T = {DERIVATION_MAX_T}" in info
     view = note_view(text[: DERIVATION_MAX_T + 1], ARCH, None, "ng", Settings().learning_rate)
     assert [e.label for e in at.main.expander] == [tables.expander_label(x) for x in view.lines]
+    at.toggle(key="derivation_all_open").set_value(True).run()
+    assert_no_exception(at)
+    text_all = main_text(at)
+    assert all(tables.checks_table(x) in text_all for x in view.lines if not x.unavailable)
 
 
 def test_a_slow_gradient_check_waits_for_a_click(app_test, monkeypatch) -> None:

@@ -102,10 +102,9 @@ def test_every_equation_and_table_fits_at_1024(
 ) -> None:
     page.set_viewport_size({"width": 1024, "height": 768})
     open_app(page, url_for(streamlit_server, notation, "&k=2"))
-    page.evaluate(
-        "() => document.querySelectorAll('[data-testid=stMain] details').forEach(d => d.open = true)"
-    )
-    page.wait_for_timeout(300)
+    page.get_by_text("Open every line's evaluation").click()  # the toggle draws every table
+    wait_idle(page)
+    expect(page.locator(f"{LINE} table").first).to_be_visible()
     assert_no_exception(page)
     assert_no_katex_error(page)
     wide = page.evaluate(OVERFLOW_JS)
