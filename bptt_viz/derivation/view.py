@@ -123,7 +123,7 @@ def fmt(x: float) -> str:
     """A number for a sentence or a table: 4 significant digits, − for minus."""
     if not np.isfinite(x):
         return "not a number" if np.isnan(x) else ("∞" if x > 0 else "−∞")
-    return f"{x:.4g}".replace("-", "−")
+    return "0" if x == 0 else f"{x:.4g}".replace("-", "−")
 
 
 def percent(x: float) -> str:
