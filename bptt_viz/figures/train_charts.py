@@ -77,6 +77,32 @@ def _events(events: Sequence[tuple[int, str]], shown_from: float) -> tuple[list,
     return shapes, notes
 
 
+def _line(x, y, name: str, color: str, width: float, hover: str, **extra: object) -> dict:
+    """A scatter trace drawn as a line (markers too while there are few points)."""
+    trace = {
+        "type": "scatter",
+        "x": x,
+        "y": y,
+        "name": name,
+        "mode": "lines",
+        "line": {"color": color, "width": width},
+        "hovertemplate": hover,
+    }
+    trace.update(extra)
+    return trace
+
+
+def _chance_line(update: np.ndarray, chance: np.ndarray, min_x_span: int) -> tuple:
+    """The chance level drawn on to ``min_x_span`` while the curve is shorter; (x, y, range)."""
+    chance = np.asarray(chance, dtype=float)
+    last = float(update[-1]) if update.size else 0.0
+    if last >= min_x_span:
+        return update, chance, None
+    if update.size:
+        return np.append(update, min_x_span), np.append(chance, chance[-1]), [0, min_x_span]
+    return update, chance, [0, min_x_span]
+
+
 def loss_curve(
     update: np.ndarray,
     loss: np.ndarray,
@@ -99,68 +125,72 @@ def loss_curve(
     the same pass (T·ln V for softmax + cross-entropy), so it steps down on a shorter last chunk.
     ``bucket`` > 1 means every point is the mean of that many passes. ``min_x_span``: the x axis
     shows at least updates 0..min_x_span (the chance line drawn across), so a curve that has
-    just started does not fill the whole width.
+    just started does not fill the whole width. (Train live draws these curves in the browser,
+    ``bptt_app/live_panel.js``; this figure is for notebooks and slides.)
     """
     update = np.asarray(update)
-    chance_x, chance_y = update, np.asarray(chance, dtype=float)
+    chance_x, chance_y, x_range = _chance_line(update, chance, min_x_span)
     xaxis: dict = {"title": {"text": "update"}, "rangemode": "tozero"}
-    last = float(update[-1]) if update.size else 0.0
-    if last < min_x_span:
-        xaxis["range"] = [0, min_x_span]
-        if update.size:
-            chance_x = np.append(update, min_x_span)
-            chance_y = np.append(chance_y, chance_y[-1])
-    raw_name = (
-        f"{loss_name} per update" if bucket == 1 else f"{loss_name}, mean of {bucket} updates"
-    )
-    hover_x = "update %{x}"
+    if x_range is not None:
+        xaxis["range"] = x_range
+    raw = f"{loss_name} per update" if bucket == 1 else f"{loss_name}, mean of {bucket} updates"
+    hover = "update %{x}<br>{name} = %{y:.5g}<extra></extra>"
+    chance_trace = _line(chance_x, chance_y, chance_label, CHANCE_COLOR, 2, "")
+    chance_trace["line"]["dash"] = "dash"
+    chance_trace["hovertemplate"] = "update %{x}<br>chance = %{y:.4g}<extra></extra>"
     traces = [
-        {
-            "type": "scatter",
-            "x": chance_x,
-            "y": chance_y,
-            "name": chance_label,
-            "mode": "lines",
-            "line": {"color": CHANCE_COLOR, "dash": "dash", "width": 2},
-            "hovertemplate": f"{hover_x}<br>chance = %{{y:.4g}}<extra></extra>",
-        },
-        {
-            "type": "scatter",
-            "x": update,
-            "y": loss,
-            "name": raw_name,
-            "mode": "lines+markers" if update.size <= 60 else "lines",
-            "marker": {"size": 5},
-            "line": {"color": RAW_COLOR, "width": 1},
-            "hovertemplate": f"{hover_x}<br>{loss_name} = %{{y:.5g}}<extra></extra>",
-        },
-        {
-            "type": "scatter",
-            "x": update,
-            "y": smoothed,
-            "name": f"moving average ({smooth_span} updates)",
-            "mode": "lines",
-            "line": {"color": LOSS_COLOR, "width": 3},
-            "hovertemplate": f"{hover_x}<br>average = %{{y:.5g}}<extra></extra>",
-        },
+        chance_trace,
+        _line(
+            update,
+            loss,
+            raw,
+            RAW_COLOR,
+            1,
+            hover.replace("{name}", loss_name),
+            mode="lines+markers" if update.size <= 60 else "lines",
+            marker={"size": 5},
+        ),
+        _line(
+            update,
+            smoothed,
+            f"moving average ({smooth_span} updates)",
+            LOSS_COLOR,
+            3,
+            hover.replace("{name}", "average"),
+        ),
     ]
-    shown_from = float(update[0]) if update.size else 0.0
-    shapes, notes = _events(events, shown_from)
+    shapes, notes = _events(events, float(update[0]) if update.size else 0.0)
+    yaxis = {
+        "title": {"text": f"loss {loss_name} of the pass"},
+        "type": "log" if log_y else "linear",
+        **(_log_ticks(loss, smoothed, chance) if log_y else {"rangemode": "tozero"}),
+    }
     layout = base_layout(
         title,
         height=height,
         shapes=shapes,
         annotations=notes,
         xaxis=xaxis,
-        yaxis={
-            "title": {"text": f"loss {loss_name} of the pass"},
-            "type": "log" if log_y else "linear",
-            **(_log_ticks(loss, smoothed, chance) if log_y else {"rangemode": "tozero"}),
-        },
+        yaxis=yaxis,
         legend={"orientation": "h", "y": -0.22, "x": 0},
         margin={"l": 60, "r": 20, "t": 40 if title else 16, "b": 90},
     )
     return _figure(traces, layout)
+
+
+def _note(text: str) -> dict:
+    """A small grey note at the top left of the plot area."""
+    return {
+        "text": text,
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0,
+        "y": 1,
+        "xanchor": "left",
+        "yanchor": "bottom",
+        "showarrow": False,
+        "font": {"size": 11, "color": GREY},
+    }
 
 
 def grad_norm_curve(
@@ -177,23 +207,23 @@ def grad_norm_curve(
     """‖∂L/∂θ‖₂ before clipping, per update (log scale), with the norm-clipping threshold.
 
     clipped: (N,) bool (or, when downsampled, the share of clipped updates in each bucket);
-    those updates are drawn as vermillion markers. ``threshold`` None draws no line (no
-    clipping, or clipping each entry, whose threshold is not a norm).
+    those updates are drawn as vermillion (orange) markers. ``threshold`` None draws no line
+    (no clipping, or clipping each entry, whose threshold is not a norm).
     """
     clipped = np.asarray(clipped, dtype=float)
     hit = clipped > 0
     name = "gradient norm" if bucket == 1 else f"gradient norm, mean of {bucket} updates"
     traces = [
-        {
-            "type": "scatter",
-            "x": update,
-            "y": norm,
-            "name": name,
-            "mode": "lines+markers" if update.size <= 60 else "lines",
-            "marker": {"size": 4},
-            "line": {"color": GRAD_COLOR, "width": 2},
-            "hovertemplate": "update %{x}<br>‖∂L/∂θ‖ = %{y:.4g}<extra></extra>",
-        },
+        _line(
+            update,
+            norm,
+            name,
+            GRAD_COLOR,
+            2,
+            "update %{x}<br>‖∂L/∂θ‖ = %{y:.4g}<extra></extra>",
+            mode="lines+markers" if update.size <= 60 else "lines",
+            marker={"size": 4},
+        ),
         {
             "type": "scatter",
             "x": update[hit],
@@ -207,36 +237,22 @@ def grad_norm_curve(
     if threshold is not None:
         x0 = float(update[0]) if update.size else 0.0
         x1 = float(update[-1]) if update.size else 1.0
-        traces.append(
-            {
-                "type": "scatter",
-                "x": [x0, x1],
-                "y": [threshold, threshold],
-                "name": f"clipping threshold c = {threshold:g}",
-                "mode": "lines",
-                "line": {"color": CLIP_COLOR, "dash": "dash", "width": 2},
-                "hoverinfo": "skip",
-            }
+        line = _line(
+            [x0, x1],
+            [threshold, threshold],
+            f"clipping threshold c = {threshold:g}",
+            CLIP_COLOR,
+            2,
+            "",
+            hoverinfo="skip",
         )
-    annotations = []
-    if clip_note:
-        annotations.append(
-            {
-                "text": clip_note,
-                "xref": "paper",
-                "yref": "paper",
-                "x": 0,
-                "y": 1,
-                "xanchor": "left",
-                "yanchor": "bottom",
-                "showarrow": False,
-                "font": {"size": 11, "color": GREY},
-            }
-        )
+        line["line"]["dash"] = "dash"
+        del line["hovertemplate"]
+        traces.append(line)
     layout = base_layout(
         title,
         height=height,
-        annotations=annotations,
+        annotations=[_note(clip_note)] if clip_note else [],
         xaxis={"title": {"text": "update"}, "rangemode": "tozero"},
         yaxis={
             "title": {"text": "‖∂L/∂θ‖₂ before clipping"},
@@ -247,6 +263,47 @@ def grad_norm_curve(
         margin={"l": 60, "r": 20, "t": 40 if title else 24, "b": 90},
     )
     return _figure(traces, layout)
+
+
+def _prediction_hover(z, t, input_chars, target_chars, vocab, target_ids, value_name, target_name):
+    """Hover text of every cell: position, input, target, the output for that character."""
+    V, T = z.shape
+    return [
+        [
+            f"t = {t[j]}: input “{input_chars[j]}”, {target_name} “{target_chars[j]}”"
+            f"<br>{value_name} for “{vocab[i]}” = {z[i, j]:.4f}"
+            + (" ← target" if i == target_ids[j] else "")
+            for j in range(T)
+        ]
+        for i in range(V)
+    ]
+
+
+def _prediction_axes(t: np.ndarray, input_chars, target_chars, vocab) -> dict:
+    """Positions across (at most 12 tick labels “input→target”), characters down."""
+    T, V = len(t), len(vocab)
+    step = max(1, int(np.ceil(T / 12)))
+    ticks = [f"{input_chars[j]}→{target_chars[j]}" for j in range(T)]
+    return {
+        "xaxis": {
+            "tickmode": "array",
+            "tickvals": t[::step].tolist(),
+            "ticktext": ticks[::step],
+            "title": {"text": "position t (input → target)"},
+            "tickangle": 0,
+            "range": [t[0] - 0.5, t[0] + T - 0.5] if T else [0.5, 1.5],
+            "fixedrange": True,
+        },
+        "yaxis": {
+            "tickmode": "array",
+            "tickvals": list(range(V)),
+            "ticktext": [f"“{c}”" for c in vocab] if V <= 60 else None,
+            "showticklabels": V <= 60,
+            "title": {"text": "next character"},
+            "range": [V - 0.5, -0.5],
+            "fixedrange": True,
+        },
+    }
 
 
 def prediction_heatmap(
@@ -271,15 +328,9 @@ def prediction_heatmap(
     T, V = y.shape
     t = np.arange(first_t, first_t + T)
     z = y.T  # (V, T): characters down, time across
-    hover = [
-        [
-            f"t = {t[j]}: input “{input_chars[j]}”, {target_name} “{target_chars[j]}”"
-            f"<br>{value_name} for “{vocab[i]}” = {z[i, j]:.4f}"
-            + (" ← target" if i == target_ids[j] else "")
-            for j in range(T)
-        ]
-        for i in range(V)
-    ]
+    hover = _prediction_hover(
+        z, t, input_chars, target_chars, vocab, target_ids, value_name, target_name
+    )
     scale = {"zmin": 0.0, "zmax": 1.0} if probabilities else {}
     heat = {
         "type": "heatmap",
@@ -309,33 +360,78 @@ def prediction_heatmap(
         "name": f"{target_name} (the next character)",
         "hoverinfo": "skip",
     }
-    step = max(1, int(np.ceil(T / 12)))
-    ticks = [f"{input_chars[j]}→{target_chars[j]}" for j in range(T)]
-    height = max(240, min(900, 110 + 26 * V))
     layout = base_layout(
         title,
-        height=height,
-        xaxis={
-            "tickmode": "array",
-            "tickvals": t[::step].tolist(),
-            "ticktext": ticks[::step],
-            "title": {"text": "position t (input → target)"},
-            "tickangle": 0,
-            "range": [first_t - 0.5, first_t + T - 0.5],
-            "fixedrange": True,
-        },
-        yaxis={
-            "tickmode": "array",
-            "tickvals": list(range(V)),
-            "ticktext": [f"“{c}”" for c in vocab] if V <= 60 else None,
-            "showticklabels": V <= 60,
-            "title": {"text": "next character"},
-            "range": [V - 0.5, -0.5],
-            "fixedrange": True,
-        },
+        height=max(240, min(900, 110 + 26 * V)),
+        **_prediction_axes(t, input_chars, target_chars, vocab),
         legend={"orientation": "h", "y": 1.0, "x": 1.0, "xanchor": "right", "yanchor": "bottom"},
     )
     return _figure([heat, marks], layout)
+
+
+def _weight_trace(name: str, m: np.ndarray, ylab, xlab, idx: str) -> dict:
+    """One matrix as a heatmap on axes x{idx}/y{idx}, coloured by the shared colour axis."""
+    R, C = m.shape
+    trace = {
+        "type": "heatmap",
+        "z": m,
+        "xaxis": f"x{idx}",
+        "yaxis": f"y{idx}",
+        "coloraxis": "coloraxis",
+        "xgap": 1 if C <= 40 else 0,
+        "ygap": 1 if R <= 40 else 0,
+        "name": name,
+    }
+    if R * C <= HOVER_CELLS:
+        trace["hovertext"] = [
+            [f"{name}[{i + 1},{j + 1}] ({ylab[i]} ← {xlab[j]})<br>{m[i, j]:+.4f}" for j in range(C)]
+            for i in range(R)
+        ]
+        trace["hoverinfo"] = "text"
+    else:
+        trace["hovertemplate"] = f"{name}[%{{y}},%{{x}}] (from 0)<br>%{{z:+.4f}}<extra></extra>"
+    return trace
+
+
+def _weight_axes(shape, ylab, xlab, idx: str, domain: list[float], rows: int) -> dict:
+    """The x and y axes of one matrix: its characters or units as tick labels, rows down."""
+    R, C = shape
+    fixed = {"fixedrange": True, "showgrid": False, "zeroline": False, "tickmode": "array"}
+    return {
+        f"xaxis{idx}": {
+            **fixed,
+            "domain": domain,
+            "anchor": f"y{idx}",
+            "tickvals": list(range(C)),
+            "ticktext": list(xlab),
+            "showticklabels": C <= 30,
+            "tickangle": 0,
+            "range": [-0.5, C - 0.5],
+        },
+        f"yaxis{idx}": {
+            **fixed,
+            "domain": [max(0.0, 1 - R / rows), 1.0],
+            "anchor": f"x{idx}",
+            "tickvals": list(range(R)),
+            "ticktext": list(ylab),
+            "showticklabels": R <= 30,
+            "range": [R - 0.5, -0.5],
+        },
+    }
+
+
+def _weight_title(name: str, shape, role: str, x: float) -> dict:
+    R, C = shape
+    return {
+        "text": f"<b>{name}</b> ({R}×{C})" + (f"<br>{role}" if role else ""),
+        "x": x,
+        "y": 1.0,
+        "xref": "paper",
+        "yref": "paper",
+        "yanchor": "bottom",
+        "showarrow": False,
+        "font": {"size": 13},
+    }
 
 
 def weight_heatmaps(
@@ -368,67 +464,10 @@ def weight_heatmaps(
     left = 0.0
     for k, ((name, m, ylab, xlab), span) in enumerate(zip(matrices, spans, strict=True)):
         idx = "" if k == 0 else str(k + 1)
-        R, C = m.shape
-        trace = {
-            "type": "heatmap",
-            "z": m,
-            "xaxis": f"x{idx}",
-            "yaxis": f"y{idx}",
-            "coloraxis": "coloraxis",
-            "xgap": 1 if C <= 40 else 0,
-            "ygap": 1 if R <= 40 else 0,
-            "name": name,
-        }
-        if R * C <= HOVER_CELLS:
-            trace["hovertext"] = [
-                [
-                    f"{name}[{i + 1},{j + 1}] ({ylab[i]} ← {xlab[j]})<br>{m[i, j]:+.4f}"
-                    for j in range(C)
-                ]
-                for i in range(R)
-            ]
-            trace["hoverinfo"] = "text"
-        else:
-            trace["hovertemplate"] = f"{name}[%{{y}},%{{x}}] (from 0)<br>%{{z:+.4f}}<extra></extra>"
-        traces.append(trace)
-        axes[f"xaxis{idx}"] = {
-            "domain": [left, left + span],
-            "anchor": f"y{idx}",
-            "tickmode": "array",
-            "tickvals": list(range(C)),
-            "ticktext": list(xlab),
-            "showticklabels": C <= 30,
-            "tickangle": 0,
-            "range": [-0.5, C - 0.5],
-            "fixedrange": True,
-            "showgrid": False,
-            "zeroline": False,
-        }
-        axes[f"yaxis{idx}"] = {
-            "domain": [max(0.0, 1 - R / rows), 1.0],
-            "anchor": f"x{idx}",
-            "tickmode": "array",
-            "tickvals": list(range(R)),
-            "ticktext": list(ylab),
-            "showticklabels": R <= 30,
-            "range": [R - 0.5, -0.5],
-            "fixedrange": True,
-            "showgrid": False,
-            "zeroline": False,
-        }
-        notes.append(
-            {
-                "text": f"<b>{name}</b> ({R}×{C})"
-                + (f"<br>{roles[k]}" if k < len(roles) and roles[k] else ""),
-                "x": left + span / 2,
-                "y": 1.0,
-                "xref": "paper",
-                "yref": "paper",
-                "yanchor": "bottom",
-                "showarrow": False,
-                "font": {"size": 13},
-            }
-        )
+        traces.append(_weight_trace(name, m, ylab, xlab, idx))
+        axes.update(_weight_axes(m.shape, ylab, xlab, idx, [left, left + span], rows))
+        role = roles[k] if k < len(roles) else ""
+        notes.append(_weight_title(name, m.shape, role, left + span / 2))
         left += span + gap
     layout = base_layout(
         title,
