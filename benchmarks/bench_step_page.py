@@ -38,7 +38,9 @@ from streamlit.runtime.scriptrunner import script_runner  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from bptt_app.settings import Settings  # noqa: E402
-from bptt_app.step_player import pass_payload  # noqa: E402
+from bptt_app.step_player import to_json  # noqa: E402
+from bptt_app.step_runs import TiedRun  # noqa: E402
+from bptt_app.train_session import TrainSession  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, open_app, serve_app  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "step_page.json"
@@ -98,9 +100,14 @@ def server_side(repeats: int) -> dict[str, float]:
 def payload_sizes() -> dict[str, int]:
     """JSON bytes of one pass, and what permessage-deflate (on in .streamlit/config.toml) sends
     of them (zlib at its default level, as the websocket's deflate)."""
-    hello = pass_payload("hello", Settings().training(), "goodfellow")[0].encode()
-    text = LONG_TEXT.replace("+", " ")[:41]
-    big = pass_payload(text, Settings(hidden_size=32).training(), "goodfellow")[0].encode()
+
+    def first_pass(settings: Settings) -> bytes:
+        run = TiedRun(TrainSession(settings))
+        return to_json(run, run.records(1)[0], "goodfellow")[0].encode()
+
+    hello = first_pass(Settings())
+    text = LONG_TEXT.replace("+", " ")
+    big = first_pass(Settings(text=text, hidden_size=32, seq_length=40))
     return {
         "hello_bytes": len(hello),
         "hello_deflated_bytes": len(zlib.compress(hello)),
@@ -184,6 +191,45 @@ PAUSE_JS = f"""async () => {{
     return late;
 }}"""
 
+# The click moving to another pass (Next at the update step, or a jump) → the new pass's first
+# step painted, timed in the page from the click's timestamp.
+PASS_JS = f"""async (selector) => {{
+    const p = {PLAYER};
+    const before = p.dataset.update;
+    const button = p.querySelector(selector);
+    let t0 = null;
+    button.addEventListener('pointerdown', (e) => {{ t0 = e.timeStamp; }}, {{once: true}});
+    const painted = new Promise(resolve => {{
+        new MutationObserver((_, obs) => {{
+            if (p.dataset.update === before) return;
+            obs.disconnect();
+            requestAnimationFrame(() => setTimeout(() => resolve(performance.now())));
+        }}).observe(p, {{attributes: true, attributeFilter: ['data-update']}});
+    }});
+    button.dispatchEvent(new PointerEvent('pointerdown', {{bubbles: true}}));
+    button.click();
+    return (await painted) - t0;
+}}"""
+
+
+def pass_moves(page: Page, repeats: int) -> dict[str, float]:
+    """Next at the update step (the next pass was sent ahead) and +100 (asks the server)."""
+    nxt, hundred = [], []
+    for _ in range(repeats):
+        page.keyboard.press("End")
+        nxt.append(page.evaluate(PASS_JS, ".controls [data-act=next]"))
+        time.sleep(0.6)  # the server's answer (with the pass after) arrives
+    for _ in range(max(3, repeats // 2)):
+        hundred.append(page.evaluate(PASS_JS, ".passbar [data-go='+100']"))
+        time.sleep(0.6)
+    return {
+        "next_pass_median_ms": statistics.median(nxt),
+        "next_pass_max_ms": max(nxt),
+        "plus_100_median_ms": statistics.median(hundred),
+        "plus_100_max_ms": max(hundred),
+    }
+
+
 KEEP_PLAYING_JS = f"""() => {{
     const p = {PLAYER};
     const sel = p.querySelector('select'); sel.value = '30'; sel.dispatchEvent(new Event('change'));
@@ -217,7 +263,8 @@ def browser_side(clicks: int) -> dict[str, object]:
         open_app(page, url)
         page.locator(".player[data-step]").wait_for()
         quiet = click_and_key_to_paint(page, clicks)
-        open_app(page, f"{url}/?text={LONG_TEXT}")
+        passes = pass_moves(page, max(5, clicks // 4))
+        open_app(page, f"{url}/?seq=40&text={LONG_TEXT}")
         page.locator(".player[data-step]").wait_for()
         play_rate = page.evaluate(PLAY_JS)
         late = page.evaluate(PAUSE_JS)
@@ -229,7 +276,13 @@ def browser_side(clicks: int) -> dict[str, object]:
         for ctx in others:
             ctx.close()
         browser.close()
-    return {"quiet": quiet, "loaded": loaded, "play_steps_per_s": play_rate, "pause_late": late}
+    return {
+        "quiet": quiet,
+        "loaded": loaded,
+        "passes": passes,
+        "play_steps_per_s": play_rate,
+        "pause_late": late,
+    }
 
 
 def main() -> None:
@@ -248,7 +301,7 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     s, pl, b = result["server"], result["payload"], result["browser"]
-    q, ld = b["quiet"], b["loaded"]
+    q, ld, ps = b["quiet"], b["loaded"], b["passes"]
     rows = [
         (
             "server rerun after a slider change (script)",
@@ -289,6 +342,16 @@ def main() -> None:
             "key → painted, 5 playing + 1 training",
             f"{ld['key_median_ms']:.0f} ms (p95 {ld['key_p95_ms']:.0f})",
             "",
+        ),
+        (
+            "Next at the update step → the next pass painted",
+            f"{ps['next_pass_median_ms']:.0f} ms (max {ps['next_pass_max_ms']:.0f})",
+            "< 150 ms",
+        ),
+        (
+            "+100 updates → that pass painted",
+            f"{ps['plus_100_median_ms']:.0f} ms (max {ps['plus_100_max_ms']:.0f})",
+            "< 300 ms",
         ),
         (
             "play at 30 steps/s: distinct steps shown per second",

@@ -188,6 +188,10 @@ class _Parser:
         self.expect_char("{")
         items = self.sequence(("}",))
         self.expect_char("}")
+        if len(items) == 3 and items[0] == "<mo>(</mo>" and items[2] == "<mo>)</mo>":
+            number = re.fullmatch(r"<mn>([^<]+)</mn>", items[1])
+            if number:  # a time index such as (35): one token, as it reads
+                return f"<mn>({number.group(1)})</mn>"
         return items[0] if len(items) == 1 else "<mrow>" + "".join(items) + "</mrow>"
 
     def atom(self) -> str:

@@ -75,10 +75,9 @@ def copies_values(u: UntiedInput, steps: Sequence[Step]) -> tuple[list, list]:
     before, after = u.record.before.W_hh, u.record.after.W_hh
     moved = after - before
     shown = np.concatenate([before.ravel(), moved.ravel(), after.ravel()])
-    blank = np.full_like(shown, np.nan)
     weights = float(max(np.abs(before).max(initial=0), np.abs(after).max(initial=0))) or 1.0
     ranges = [weights, float(np.abs(moved).max(initial=0)) or 1.0, weights]
-    return [shown if s.phase == "update" else blank for s in steps], [ranges] * len(steps)
+    return [shown] * len(steps), [ranges] * len(steps)  # the panel shows at the update only
 
 
 def untied_status(n: Notation, u: UntiedInput) -> str:

@@ -140,20 +140,19 @@ def update_panel_svg(
 
 
 def update_values(u: UpdateInput, steps: Sequence[Step]) -> tuple[list[np.ndarray], list[list]]:
-    """Per step the panel's values (NaN until the update step) and colour ranges."""
+    """Per step the panel's values and colour ranges (the same at every step: the panel is
+    shown at the update step only)."""
     r = u.record
     parts = []
     for name in PARAM_NAMES:
         for arr in (r.before, r.step, r.after):
             parts.append(np.atleast_2d(getattr(arr, name)).ravel())
-    shown = np.concatenate(parts)
-    blank = np.full_like(shown, np.nan)
+    shown = np.concatenate(parts)  # the panel is hidden at every other step: one row for all
     ranges = []
     for name in PARAM_NAMES:
         weights = max(_size(getattr(r.before, name)), _size(getattr(r.after, name)))
         ranges += [weights, _size(getattr(r.step, name)), weights]
-    values = [shown if s.phase == "update" else blank for s in steps]
-    return values, [ranges] * len(steps)
+    return [shown] * len(steps), [ranges] * len(steps)
 
 
 def _size(a: np.ndarray) -> float:
