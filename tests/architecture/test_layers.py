@@ -78,3 +78,16 @@ def test_the_top_level_is_the_promised_layout():
         assert (ROOT / name).exists(), f"{name} is missing from the top level"
     assert not (ROOT / "views").exists(), "the pages live in pages/, not views/"
     assert not (ROOT / "bptt_core" / "figures").exists(), "figures belong to bptt_viz"
+
+
+def test_functions_read_at_a_glance():
+    """No function of the app's code runs past 80 lines (the engine's stay within 40)."""
+    long = []
+    for layer, limit in (("bptt_core", 40), ("bptt_viz", 80), ("bptt_app", 80), ("pages", 80)):
+        for path in sorted((ROOT / layer).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    lines = node.end_lineno - node.lineno + 1
+                    if lines > limit:
+                        long.append(f"{path.relative_to(ROOT)}:{node.name} ({lines} > {limit})")
+    assert not long, "\n".join(long)
