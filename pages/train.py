@@ -1,10 +1,12 @@
 """Train live: play / pause / single updates of BPTT training on the sidebar's text.
 
 The page reads the session's training (``bptt_app.train_session``), asks the view model
-(``bptt_viz.train_view``) for every number, sentence and figure input, and renders them. Three
-fragments redraw the parts that change while training plays; each writes only into elements it
-creates itself, so a click that reruns the page while a fragment runs never meets a container
-from another run.
+(``bptt_viz.train_view``) for every number, sentence and figure input, and renders them. Two
+fragments redraw what changes while training plays: the live area (once a second: it trains a
+batch and hands the new history rows to the browser panel, ``bptt_app.live_panel``, which counts
+and draws them one by one) and the predictions, sample and weights (every 3 s). Each writes only
+into elements it creates itself, so a click that reruns the page while a fragment runs never
+meets a container from another run.
 """
 
 from __future__ import annotations
