@@ -15,6 +15,7 @@ import numpy as np
 from bptt_app.settings import Settings
 from bptt_app.train_session import TrainSession
 from bptt_core.records import OnlinePassRecord, PassRecord
+from bptt_core.trainer import TrainingConfig
 from bptt_core.untied import UntiedPassRecord, UntiedTrainer, copy_params
 from bptt_viz.labels import display_char
 from bptt_viz.notation import get_notation
@@ -27,6 +28,16 @@ TRAINED_PER_CHAR = 0.05  # "trained": the loss per character of "hello" the Trai
 TRAINED_CAP = 2000  # … or at most this many updates
 JUMPS = {"+1": 1, "+10": 10, "+100": 100}
 UNTIED_KEY = "_untied_run"  # session: the untied run
+
+
+def settings_caption(text: str, s: TrainingConfig) -> str:
+    """The settings a figure was drawn with, in one line (under downloaded figures)."""
+    shown = text if len(text) <= 24 else text[:23] + "…"
+    k = "full BPTT" if s.truncation is None else f"k = {s.truncation}"
+    return (
+        f"“{shown}” · H = {s.hidden_size} · {s.activation} · {s.output} + {s.loss} · seed "
+        f"{s.seed} · {k} · η = {s.learning_rate:g} ({s.optimizer}) · BPTT Explainer"
+    )
 
 
 def pass_heading(update: int, T: int, chunk_start: int, text_length: int, what: str) -> str:
@@ -102,6 +113,7 @@ class TiedRun:
             target_chars=tuple(text[1:]),
             update=update,
             heading=pass_heading(record.update, T, record.chunk_start, len(corpus.text), "network"),
+            caption=settings_caption(corpus.text, s),
         )
 
     def _online_input(self, record: OnlinePassRecord, notation: str) -> OnlineInput:
@@ -194,6 +206,7 @@ class UntiedRun:
             target_chars=corpus.target_chars,
             untied=UntiedInput(record, self.settings.learning_rate),
             heading=pass_heading(record.update, corpus.T, 0, len(corpus.text), "untied copies"),
+            caption=settings_caption(corpus.text, self.settings) + " · untied",
         )
 
     def go(self, action: str) -> None:

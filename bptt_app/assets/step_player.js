@@ -39,6 +39,10 @@ class Player {
     this.passbar = this.root.querySelector(".passbar");
     this.heading = this.root.querySelector(".heading");
     this.panels = this.root.querySelector(".panels");
+    this.quiz = this.root.querySelector(".quiz");
+    this.scoreLabel = this.root.querySelector(".score");
+    this.predicting = false;
+    this.answered = {}; // pass id + step → chosen answer (so a step is asked once)
     const speed = this.root.querySelector("select");
     speed.innerHTML = SPEEDS.map((s) => `<option value="${s}">${s} steps/s</option>`).join("");
     speed.value = String(this.speed);
@@ -112,7 +116,11 @@ class Player {
     const section = document.createElement("section");
     section.className = `panel ${panel.id}`;
     const slot = (name) => (panel.slots && panel.slots[name] ? ` data-slot="${name}"` : "");
+    const saves = /<svg/.test(panel.html)
+      ? '<span class="saves"><button data-save="svg" title="Download this figure as SVG">SVG</button><button data-save="png" title="Download this figure as PNG at slide resolution">PNG</button></span>'
+      : "";
     section.innerHTML =
+      saves +
       (panel.title !== undefined ? `<h3${slot("title")}>${panel.title}</h3>` : "") +
       `<div class="body">${panel.html}</div>` +
       (panel.caption !== undefined ? `<p class="caption"${slot("caption")}>${panel.caption}</p>` : "");
@@ -139,6 +147,7 @@ class Player {
     step = Math.max(0, Math.min(n - 1, step));
     if (step === this.step && !force) return;
     this.step = step;
+    if (this.quiz.dataset.step !== String(step)) this.quiz.hidden = true;
     for (const view of this.views) this.paint(view, step);
     this.slider.value = String(step + 1);
     this.label.textContent = this.pass.labels[step];
@@ -224,6 +233,7 @@ class Player {
           if (!this.request("+1")) this.resume = false;
           return;
         }
+        if (this.ask(this.step + 1)) return this.pause();
         this.go(this.step + 1);
         due += 1000 / this.speed;
         if (now - due > 1000 / this.speed) due = now + 1000 / this.speed;
@@ -247,10 +257,66 @@ class Player {
 
   act(action) {
     if (action === "play") return this.toggle();
+    if (action === "predict") return this.togglePredict();
     this.pause();
+    if (action === "next" && this.ask(this.step + 1)) return;
     if (action === "next" && this.step >= this.pass.n - 1) return void this.request("+1");
     const targets = { first: 0, back: this.step - 1, next: this.step + 1, last: this.pass.n - 1 };
     this.go(targets[action]);
+  }
+
+  // ---------------------------------------------------------------- predict, then reveal
+
+  togglePredict() {
+    this.predicting = !this.predicting;
+    const button = this.root.querySelector("[data-act=predict]");
+    button.setAttribute("aria-pressed", String(this.predicting));
+    this.scoreLabel.hidden = !this.predicting;
+    this.showScore();
+  }
+
+  ask(step) {
+    // before a backward step is shown, its question (once per pass and step)
+    const q = this.predicting && this.pass.questions && this.pass.questions[step];
+    if (!q || this.answered[this.pass.pass_id + step] !== undefined) return false;
+    this.quiz.dataset.step = String(step);
+    this.quiz.innerHTML = `<p class="q">${q.q}</p><div class="choices">${q.choices
+      .map((c, i) => `<button data-choice="${i}">${c}</button>`)
+      .join("")}</div>`;
+    this.quiz.hidden = false;
+    this.pending = step;
+    return true;
+  }
+
+  answer(choice) {
+    const step = this.pending;
+    const q = this.pass.questions[step];
+    if (!q || this.answered[this.pass.pass_id + step] !== undefined) return;
+    this.answered[this.pass.pass_id + step] = choice;
+    const right = choice === q.answer;
+    const score = this.score();
+    score.asked += 1;
+    score.right += right ? 1 : 0;
+    sessionStorage.setItem("bptt-score", JSON.stringify(score));
+    this.go(step);
+    this.quiz.dataset.step = String(step);
+    this.quiz.hidden = false;
+    this.quiz.dataset.right = String(right);
+    this.quiz.innerHTML = `<p class="verdict">${right ? "Right." : `Not quite: it is ${q.choices[q.answer]}.`}</p><p>${q.reveal}</p>`;
+    this.showScore();
+  }
+
+  score() {
+    try {
+      return JSON.parse(sessionStorage.getItem("bptt-score")) || { asked: 0, right: 0 };
+    } catch {
+      return { asked: 0, right: 0 };
+    }
+  }
+
+  showScore() {
+    const { asked, right } = this.score();
+    this.scoreLabel.textContent = `Score: ${right} of ${asked}`;
   }
 
   // ---------------------------------------------------------------- input
@@ -258,6 +324,10 @@ class Player {
   onClick(e) {
     const button = e.target.closest("[data-act]");
     if (button) return this.act(button.dataset.act);
+    const choice = e.target.closest("[data-choice]");
+    if (choice) return this.answer(Number(choice.dataset.choice));
+    const save = e.target.closest("[data-save]");
+    if (save) return void saveFigure(save.closest("section"), save.dataset.save, this.pass);
     const jump = e.target.closest("[data-go]");
     if (jump) return void (this.pause(), this.request(jump.dataset.go));
     const copy = e.target.closest("[data-jf], [data-jb]");
@@ -334,6 +404,76 @@ function grid(g) {
   g.appendChild(frag);
 }
 
+function saveFigure(section, kind, pass) {
+  // the figure as drawn now, with its title and the settings, as an SVG file or a PNG image
+  const svg = section.querySelector(".body svg");
+  const title = (section.querySelector("h3") || {}).textContent || "";
+  const caption = `${pass.caption || ""}${pass.caption ? " · " : ""}${pass.labels[Number(section.closest(".player").dataset.step) - 1] || ""}`;
+  const [w, h0] = [svg.viewBox.baseVal.width, svg.viewBox.baseVal.height];
+  const words = caption.split(" ");
+  const lines = [""];
+  for (const word of words) {
+    if ((lines[lines.length - 1] + " " + word).length > w / 6.4) lines.push(word);
+    else lines[lines.length - 1] = (lines[lines.length - 1] + " " + word).trim();
+  }
+  const h = h0 + 14 * (lines.length - 1);
+  const clone = svg.cloneNode(true);
+  clone.setAttribute("viewBox", `0 -44 ${w} ${h + 64}`);
+  clone.setAttribute("width", w);
+  clone.setAttribute("height", h + 64);
+  clone.removeAttribute("style");
+  const host = section.closest(".player");
+  const css = getComputedStyle(host);
+  const vars = ["--fg", "--bg", "--muted", "--line", "--faint", "--forward", "--backward", "--hot", "--known", "--out"]
+    .map((v) => `${v}:${css.getPropertyValue(v)}`)
+    .join(";");
+  const root = host.getRootNode();
+  const sheets = [...(root.styleSheets || []), ...(root.adoptedStyleSheets || [])];
+  const rules = sheets.flatMap((sheet) => [...sheet.cssRules].map((r) => r.cssText)).join("\n");
+  const ns = "http://www.w3.org/2000/svg";
+  const style = document.createElementNS(ns, "style");
+  style.textContent = `svg{${vars};font-family:${css.fontFamily};background:${css.getPropertyValue("--bg")}}\n${rules}`;
+  clone.insertBefore(style, clone.firstChild);
+  const text = (y, size, content) => {
+    const t = document.createElementNS(ns, "text");
+    t.setAttribute("x", "8");
+    t.setAttribute("y", String(y));
+    t.setAttribute("style", `font-size:${size}px;fill:${css.getPropertyValue("--fg")}`);
+    t.textContent = content;
+    clone.appendChild(t);
+  };
+  text(-22, Math.min(16, w / 22), title);
+  lines.forEach((line, i) => text(h0 + 12 + 14 * i, 11, line));
+  const bg = document.createElementNS(ns, "rect");
+  Object.entries({ x: 0, y: -44, width: w, height: h + 64, fill: css.getPropertyValue("--bg") }).forEach(([k, v]) => bg.setAttribute(k, v));
+  clone.insertBefore(bg, style.nextSibling);
+  const source = new XMLSerializer().serializeToString(clone);
+  const name = `bptt-${section.className.split(" ")[1]}-step${section.closest(".player").dataset.step}`;
+  const blob = new Blob([source], { type: "image/svg+xml" });
+  if (kind === "svg") return download(blob, `${name}.svg`);
+  const scale = Math.max(2, 1920 / w);
+  const img = new Image();
+  img.onload = () => {
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.round(w * scale);
+    canvas.height = Math.round((h + 64) * scale);
+    const ctx = canvas.getContext("2d");
+    ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+    canvas.toBlob((png) => download(png, `${name}.png`), "image/png");
+  };
+  img.src = URL.createObjectURL(blob);
+}
+
+function download(blob, name) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
 function rangeOf(el) {
   const holder = el.closest("[data-r]");
   return holder ? Number(holder.dataset.r) : 0;
@@ -388,10 +528,13 @@ const CONTROLS = `
   <button data-act="next" title="Next (→ or Page Down)"><span>Next</span>${icon("next")}</button>
   <button data-act="last" title="Last step (End)"><span>Last</span>${icon("last")}</button>
   <select aria-label="Speed"></select>
+  <button data-act="predict" aria-pressed="false" title="Before each backward step, guess what it will show">Predict first</button>
+  <span class="score" hidden></span>
   <input type="range" min="1" value="1" step="1" aria-label="Step">
   <span class="break"></span>
   <span class="where" aria-live="polite"></span>
   <span class="keys">Keys: ← → step · Home / End · space plays · click a copy or a column to jump to it</span>
 </div>
+<div class="quiz" hidden></div>
 <div class="panels"></div>
 <div class="tip" hidden></div>`;

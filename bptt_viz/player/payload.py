@@ -19,7 +19,17 @@ from bptt_core.untied import copy_params
 from bptt_viz.figures.style import DIVERGING
 from bptt_viz.labels import display_char
 from bptt_viz.notation import Notation
-from bptt_viz.player import heatmaps, legends, network, sums, text, units, untied, update
+from bptt_viz.player import (
+    heatmaps,
+    legends,
+    network,
+    questions,
+    sums,
+    text,
+    units,
+    untied,
+    update,
+)
 from bptt_viz.player.encode import table, value_table
 from bptt_viz.player.steps import PHASE_CODES, Step, copy_codes, pass_steps, step_label
 from bptt_viz.player.untied import UntiedInput
@@ -41,6 +51,7 @@ class PassInput:
     update: UpdateInput | None = None  # the update that ends the pass (training), if any
     untied: UntiedInput | None = None  # … or the copies' own updates (untied weights)
     heading: str = ""  # what this pass is ("Pass 4 of training: …"), shown above the steps
+    caption: str = ""  # the settings it was drawn with (written under downloaded figures)
 
     def weights(self, t: int) -> Params:
         """The weights copy t ran with (every copy's the same unless untied)."""
@@ -269,7 +280,11 @@ def build_payload(p: PassInput, start: int = 0) -> dict:
         ledger_panel(p, steps),
     ]
     labels = [step_label(s, len(steps)) for s in steps]
-    return finish_payload(panels, steps, labels, p.heading, _updates_before(p), start)
+    payload = finish_payload(panels, steps, labels, p.heading, _updates_before(p), start)
+    vocab, _, _ = _chars(p)
+    payload["questions"] = questions.questions(p.notation, p.bwd, steps, vocab)
+    payload["caption"] = p.caption
+    return payload
 
 
 def finish_payload(

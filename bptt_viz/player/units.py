@@ -136,8 +136,8 @@ def _unit_labels(n, chars, pos, col, H) -> list[str]:
         )
     for j in range(H):
         for g in ("hp", "h"):
-            anchor, dx = ("end", -16) if g == "hp" else ("middle", 0)
-            dy = 4 if g == "hp" else -14
+            anchor, dx = ("end", -16) if g == "hp" else ("start", 14)
+            dy = 4
             out.append(
                 f'<text class="label small" x="{col[g] + dx:.1f}" y="{pos[g][j] + dy:.1f}" '
                 f'text-anchor="{anchor}">{j + 1}</text>'

@@ -7,7 +7,10 @@ step is in the address bar, the numbers shown are the engine's, and Pause stops 
 from __future__ import annotations
 
 import re
+import struct
+import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page
 
@@ -371,3 +374,50 @@ def test_readable_at_projector_sizes_in_both_themes(
     save_screenshot(page, f"step_{scheme}_{width}x{height}")
     context.close()
     assert_no_console_errors(errors)
+
+
+def test_predict_then_reveal_asks_before_each_backward_step(page: Page, streamlit_server: str):
+    _, bwd = engine()
+    open_player(page, f"{streamlit_server}/?step=4")
+    page.get_by_role("button", name="Predict first").click()
+    page.get_by_role("button", name="Next", exact=True).click()
+    assert state(page)["step"] == 4, "the question comes before the step"
+    quiz = page.locator(".quiz")
+    assert "most negative error" in quiz.inner_text()
+    want = "“" + "hello"[4] + "”"  # the target of t = 4: softmax + cross-entropy
+    page.locator(".quiz [data-choice]").filter(has_text=want).click()
+    assert state(page)["step"] == 5, "answering reveals the step"
+    assert quiz.inner_text().startswith("Right.")
+    assert f"{bwd.delta_o[3].min():+.4f}" in quiz.inner_text(), "the reveal has the engine's number"
+    assert page.locator(".score").inner_text() == "Score: 1 of 1"
+    page.keyboard.press("ArrowRight")  # the next backward step asks again
+    assert state(page)["step"] == 5 and "Which part of" in quiz.inner_text()
+    own, carried = np.linalg.norm(bwd.dh_local[2]), np.linalg.norm(bwd.dh_carried[2])
+    wrong = 0 if carried > own else 1
+    page.locator(f".quiz [data-choice='{wrong}']").click()
+    assert quiz.inner_text().startswith("Not quite")
+    assert page.locator(".score").inner_text() == "Score: 1 of 2"
+
+
+def test_every_figure_downloads_as_svg_and_png(page: Page, streamlit_server: str, tmp_path):
+    open_player(page, f"{streamlit_server}/?step=6")
+    sections = page.locator(".panel:not([hidden]) [data-save=svg]")
+    assert sections.count() >= 5, "network, units, two heatmaps, sums"
+    for i in range(sections.count()):
+        section = sections.nth(i).locator("xpath=ancestor::section")
+        name = section.get_attribute("class")
+        with page.expect_download() as svg_download:
+            section.locator("[data-save=svg]").click()
+        svg_path = tmp_path / f"{i}.svg"
+        svg_download.value.save_as(svg_path)
+        root = ET.parse(svg_path).getroot()  # the SVG parses
+        texts = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+        assert "H = 8" in texts and "seed 0" in texts, f"{name}: the settings are written under it"
+        with page.expect_download() as png_download:
+            section.locator("[data-save=png]").click()
+        png_path = tmp_path / f"{i}.png"
+        png_download.value.save_as(png_path)
+        data = png_path.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{name}: not a PNG"
+        width, height = struct.unpack(">II", data[16:24])
+        assert width >= 1900 and height > 200, f"{name}: {width}×{height} is not slide resolution"
