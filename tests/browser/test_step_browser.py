@@ -98,7 +98,7 @@ def test_buttons_keys_and_slider_step_without_a_server_run(page: Page, streamlit
     assert state(page)["label"] == "Step 9 of 9 · update of the weights"
     assert step_in_url(page, 9) == "9"
     page.get_by_role("button", name="Back").click()
-    page.get_by_role("button", name="First").click()
+    page.get_by_role("button", name="First", exact=True).click()
     assert state(page)["step"] == 1
     page.get_by_role("button", name="Last").click()
     assert state(page)["step"] == 9
@@ -240,7 +240,7 @@ def test_every_panel_shows_the_engines_numbers(page: Page, streamlit_server: str
     shown = float(re.search(r"= ([+−-][0-9.e+−-]+)$", tip).group(1).replace("−", "-"))
     assert shown == pytest.approx(want, rel=1e-4, abs=1e-6), tip
     for t in (3, 1):
-        page.get_by_role("button", name="First").click()
+        page.get_by_role("button", name="First", exact=True).click()
         for _ in range(2 * fwd.T - t):
             page.keyboard.press("ArrowRight")
         eqs = state(page)["eqs"]
