@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from bptt_app.gc_tuning import freeze_startup_objects
 from bptt_app.navigation import app_pages, shell_run
 from bptt_app.sidebar import render_sidebar
 from bptt_app.state import store_settings
@@ -23,6 +24,7 @@ st.set_page_config(
 # first figure without scrolling (Streamlit's default leaves about 6rem).
 st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</style>")
 
+freeze_startup_objects()  # once per process: Streamlit's full GC after every run stays cheap
 navigation = st.navigation(app_pages(), position="sidebar")
 store_settings(render_sidebar())
 with shell_run():
