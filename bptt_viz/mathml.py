@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 SYMBOLS: dict[str, tuple[str, str]] = {  # command → (element, character)
     "partial": ("mi", "∂"),
@@ -75,23 +75,22 @@ NBSP = "\u00a0"
 _TOKEN = re.compile(r"\\([A-Za-z]+|.)|(\d+(?:\.\d+)?)|(\s+)|(.)", re.S)
 
 
-@dataclass
-class _Token:
-    kind: str  # "cmd" | "num" | "char" | "space"
+class _Token(NamedTuple):
+    kind: str  # "cmd" | "num" | "char"
     value: str
+    start: int  # where it starts and ends in the source (to read \text arguments as written)
+    end: int
 
 
 def _tokens(tex: str) -> list[_Token]:
+    """The tokens of ``tex`` without the spaces between them (maths ignores them)."""
     out = []
-    for cmd, num, space, char in _TOKEN.findall(tex):
-        if cmd:
-            out.append(_Token("cmd", cmd))
-        elif num:
-            out.append(_Token("num", num))
-        elif char:
-            out.append(_Token("char", char))
-        else:
-            out.append(_Token("space", space))
+    for m in _TOKEN.finditer(tex):
+        cmd, num, space, char = m.groups()
+        if space is not None:
+            continue
+        kind, value = ("cmd", cmd) if cmd is not None else ("num", num) if num else ("char", char)
+        out.append(_Token(kind, value, m.start(), m.end()))
     return out
 
 
@@ -115,18 +114,14 @@ class _Parser:
 
     # ------------------------------------------------------------------ token access
 
-    def peek(self, raw: bool = False) -> _Token | None:
-        """The next token; spaces are skipped in maths (``raw`` keeps them, for text)."""
-        while not raw and self.i < len(self.tokens) and self.tokens[self.i].kind == "space":
-            self.i += 1
+    def peek(self) -> _Token | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
 
-    def take(self, raw: bool = False) -> _Token:
-        token = self.peek(raw)
-        if token is None:
+    def take(self) -> _Token:
+        if self.i >= len(self.tokens):
             raise ValueError(f"Unexpected end of the equation {self.tex!r}.")
         self.i += 1
-        return token
+        return self.tokens[self.i - 1]
 
     def expect_char(self, char: str) -> None:
         token = self.take()
@@ -134,18 +129,17 @@ class _Parser:
             raise ValueError(f"Expected {char!r} in {self.tex!r}, found {token.value!r}.")
 
     def raw_group(self) -> str:
-        """The source text of the next {…} group, escapes kept (for \\text and friends)."""
-        self.expect_char("{")
-        depth, parts = 1, []
+        """The source text of the next {…} group, as written (for \\text and friends)."""
+        opening = self.take()
+        if opening.kind != "char" or opening.value != "{":
+            raise ValueError(f"Expected '{{' in {self.tex!r}, found {opening.value!r}.")
+        depth = 1
         while True:
-            token = self.take(raw=True)
-            if token.kind == "char" and token.value == "{":
-                depth += 1
-            elif token.kind == "char" and token.value == "}":
-                depth -= 1
+            token = self.take()
+            if token.kind == "char" and token.value in "{}":
+                depth += 1 if token.value == "{" else -1
                 if depth == 0:
-                    return "".join(parts)
-            parts.append("\\" + token.value if token.kind == "cmd" else token.value)
+                    return self.tex[opening.end : token.start]
 
     # ------------------------------------------------------------------ structure
 
@@ -220,8 +214,6 @@ class _Parser:
     def _after_operator(self) -> bool:
         """Whether the minus just taken starts its group (after {, &, =, or a cell start)."""
         j = self.i - 2
-        while j >= 0 and self.tokens[j].kind == "space":
-            j -= 1
         if j < 0 or any(j < start <= self.i - 1 for start in self.cell_starts):
             return True
         before = self.tokens[j]
