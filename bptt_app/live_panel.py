@@ -1,7 +1,7 @@
 """The live area of Train live as one browser component: counters, loss curve, gradient norms.
 
 While training plays, the page's fragment trains a batch of updates once a second and hands
-this component the new history rows; the component (``live_panel.js``, inline, no build step,
+this component the new history rows; the component (``assets/live_panel.js``, inline, no build step,
 nothing fetched from another host) reveals them one by one over the next second and draws the
 curves on a canvas, so the counters and the curves move at the training speed while the server
 renders one small element a second. The data it takes is built by
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import streamlit as st
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent / "assets"
 NAME = "bptt_train_live"
 HTML = """
 <div class="bptt-live" data-testid="trainLive">

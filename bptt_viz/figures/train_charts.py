@@ -126,7 +126,7 @@ def loss_curve(
     ``bucket`` > 1 means every point is the mean of that many passes. ``min_x_span``: the x axis
     shows at least updates 0..min_x_span (the chance line drawn across), so a curve that has
     just started does not fill the whole width. (Train live draws these curves in the browser,
-    ``bptt_app/live_panel.js``; this figure is for notebooks and slides.)
+    ``bptt_app/assets/live_panel.js``; this figure is for notebooks and slides.)
     """
     update = np.asarray(update)
     chance_x, chance_y, x_range = _chance_line(update, chance, min_x_span)
