@@ -114,6 +114,28 @@ class Params:
     def zeros(config: RNNConfig) -> Params:
         return Params(*(np.zeros(s) for s in config.shapes().values()))
 
+    @staticmethod
+    def from_flat(values: object, config: RNNConfig) -> Params:
+        """The inverse of ``flat``: one vector of every entry, in the order W_xh, W_hh, W_hy,
+        b_h, b_y, each matrix row by row, cut into the shapes of ``config`` (validated: the
+        right number of finite numbers, else a ValueError that says what is wrong)."""
+        shapes = config.shapes()
+        needed = sum(int(np.prod(s)) for s in shapes.values())
+        vector = _as_float_array(values, "The list of initial weights", 1)
+        if vector.size != needed:
+            sizes = ", ".join(f"{name} {'×'.join(map(str, s))}" for name, s in shapes.items())
+            raise ValueError(
+                f"The initial weights have {vector.size} numbers, but this network "
+                f"(H = {config.hidden_size}, I = {config.input_size}, O = {config.output_size}) "
+                f"needs {needed}: {sizes}."
+            )
+        arrays, start = [], 0
+        for shape in shapes.values():
+            size = int(np.prod(shape))
+            arrays.append(vector[start : start + size].reshape(shape).copy())
+            start += size
+        return Params(*arrays)
+
 
 @dataclass(frozen=True, eq=False)
 class ForwardTrace:

@@ -77,6 +77,7 @@ ARCHITECTURE_FIELDS: tuple[str, ...] = (
     "init_scale",
     "spectral_radius",
     "seed",
+    "initial_weights",
 )
 
 
@@ -94,6 +95,24 @@ def _check_nonnegative(name: str, value: object, *, allow_zero: bool) -> None:
     if not np.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
         kind = "a number ≥ 0" if allow_zero else "a positive number"
         raise ValueError(f"The {name} must be {kind}, got {value!r}.")
+
+
+def _check_initial_weights(values: object) -> None:
+    """None, or a tuple of finite real numbers (hashable, so the config stays a cache key)."""
+    if values is None:
+        return
+    if not isinstance(values, tuple) or not values:
+        raise ValueError(
+            "The initial weights must be a non-empty tuple of numbers (every weight, in the "
+            f"order W_xh, W_hh, W_hy, b_h, b_y), got {type(values).__name__}."
+        )
+    for i, v in enumerate(values):
+        if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
+            raise ValueError(f"Initial weight number {i + 1} is {v!r}, not a number.")
+        if not np.isfinite(v):
+            raise ValueError(
+                f"Initial weight number {i + 1} is {v!r}; every weight must be finite."
+            )
 
 
 @dataclass(frozen=True)
@@ -116,6 +135,9 @@ class TrainingConfig:
     truncation: int | None = None  # k, or None for full BPTT
     seq_length: int = 25  # inputs per chunk for long texts
     schedule: str = "sequence"  # sequence | timestep
+    # every initial weight, flattened in PARAM_NAMES order (Params.flat), instead of a random
+    # draw: (H·I + H·H + O·H + H + O,), or None for init_params with the fields above
+    initial_weights: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer):
@@ -140,6 +162,7 @@ class TrainingConfig:
             raise ValueError(
                 f"The sequence length must be a whole number ≥ 1, got {self.seq_length!r}."
             )
+        _check_initial_weights(self.initial_weights)
         # the architecture itself is validated by RNNConfig
         RNNConfig(1, self.hidden_size, 1, self.activation, self.output, self.loss)
 
@@ -150,8 +173,12 @@ class TrainingConfig:
         )
 
     def initial_params(self, config: RNNConfig) -> Params:
-        """The network's parameters before any update: ``init_params`` with this seed, scheme,
-        scale and spectral radius (the one place where settings become initial weights)."""
+        """The network's parameters before any update: the given ``initial_weights`` cut into
+        the shapes of ``config`` (a ValueError if they do not fit), else ``init_params`` with
+        this seed, scheme, scale and spectral radius (the one place where settings become
+        initial weights)."""
+        if self.initial_weights is not None:
+            return Params.from_flat(self.initial_weights, config)
         return init_params(
             config,
             self.seed,
