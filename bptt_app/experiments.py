@@ -1,13 +1,23 @@
 """The Truncation page's learning experiments, run in the background for every session.
 
-The recall task and "hello" with k = 1 take seconds, so they run in one background thread shared
-by all sessions (``JobBoard``, kept by ``st.cache_resource``): a job is keyed by its
+The recall task and "hello" with k = 1 take seconds, so they run on one background thread shared
+by all sessions: the process's one ``JobBoard`` (``learning_board()``). A job is keyed by its
 ``LearningSpec``, so a finished result is reused by every session that asks for the same
-experiment, at most ``max_results`` results are kept and at most ``max_waiting`` jobs queue.
+experiment; at most ``MAX_RESULTS`` results are kept, at most ``MAX_IN_FLIGHT`` jobs are queued
+or running at once (all sessions together) and at most ``MAX_PER_SESSION`` of them for one
+session. Beyond either bound ``start_experiment`` returns None and the page says the server is
+busy.
+
+The board is a module-level object, not an ``st.cache_resource``: clearing Streamlit's caches
+(a client's ``clear_cache`` message, ``st.cache_resource.clear()``) cannot drop it, lose the jobs
+in flight or start a second executor. Its threads are capped at ``MAX_EXPERIMENT_THREADS`` for
+the whole process and carry the native name ``bptt-learning`` (``/proc/<pid>/task/*/comm``), so
+the cap can be checked from outside the process.
 """
 
 from __future__ import annotations
 
+import ctypes
 import threading
 import time
 import traceback
@@ -102,11 +112,34 @@ class Job:
         time.sleep(0)  # hand the GIL over: the server's threads must not wait for the job
 
 
-class JobBoard:
-    """A bounded background runner: one worker thread, jobs keyed by their LearningSpec."""
+MAX_EXPERIMENT_THREADS = 1  # experiment threads in the whole process
+MAX_IN_FLIGHT = 4  # jobs queued or running, all sessions together
+MAX_PER_SESSION = 2  # jobs in flight that one session asked for
+MAX_RESULTS = 8  # finished results kept (the oldest are forgotten first)
+THREAD_NAME = "bptt-learning"  # Python and native (Linux) name of the worker threads
+_PR_SET_NAME = 15  # prctl option: name the calling thread (at most 15 bytes)
 
-    def __init__(self, max_workers: int = 1, max_results: int = 8, max_waiting: int = 4) -> None:
-        self.executor = ThreadPoolExecutor(max_workers, thread_name_prefix="bptt-learning")
+
+def _name_native_thread() -> None:
+    """Give the calling worker thread the native name THREAD_NAME (Linux; else nothing)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_NAME, THREAD_NAME.encode()[:15], 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the Python thread name is enough
+        pass
+
+
+class JobBoard:
+    """A bounded background runner: ``max_workers`` threads, jobs keyed by their LearningSpec."""
+
+    def __init__(
+        self,
+        max_workers: int = MAX_EXPERIMENT_THREADS,
+        max_results: int = MAX_RESULTS,
+        max_waiting: int = MAX_IN_FLIGHT,
+    ) -> None:
+        self.executor = ThreadPoolExecutor(
+            max_workers, thread_name_prefix=THREAD_NAME, initializer=_name_native_thread
+        )
         self.max_results = max_results
         self.max_waiting = max_waiting
         self._lock = threading.Lock()
@@ -162,10 +195,12 @@ class JobBoard:
             self._evict()
 
 
-@st.cache_resource(show_spinner=False)
+_BOARD = JobBoard()  # the process's only board: created at import, never cleared
+
+
 def learning_board() -> JobBoard:
     """The one JobBoard of this server process (shared by every session)."""
-    return JobBoard()
+    return _BOARD
 
 
 # --------------------------------------------------------------------------- this session's requests
@@ -190,8 +225,17 @@ def session_waiting(board: JobBoard) -> bool:
     )
 
 
+def session_in_flight(board: JobBoard) -> int:
+    """How many experiments this session asked for are still queued or running."""
+    return sum(1 for spec in requested_experiments() if (job := board.get(spec)) and job.in_flight)
+
+
 def start_experiment(board: JobBoard, spec: LearningSpec) -> Job | None:
-    """Submit ``spec`` (or join its job) for this session; None if the server is busy."""
+    """Submit ``spec`` (or join its job) for this session; None if the server is busy: too many
+    jobs in flight on the server, or MAX_PER_SESSION of this session's own."""
+    joined = board.get(spec)
+    if not (joined and joined.in_flight) and session_in_flight(board) >= MAX_PER_SESSION:
+        return None
     job = board.submit(spec)
     if job is not None and spec not in requested_experiments():
         requested_experiments().append(spec)

@@ -16,8 +16,10 @@ and helpers here::
         assert_no_exception(page)
 
 Fixtures:
-- ``streamlit_server`` (session): ``streamlit run app.py`` on a free loopback port, in its own
-  process group; yields the base URL (``http://127.0.0.1:PORT``), kills the group at the end.
+- ``streamlit_server`` (session): ``streamlit run serve.py`` (the launcher the Docker image and
+  ``deploy/`` run: ``app.py`` with the server rules of ``bptt_app.server``; ``app.py`` itself in
+  an app directory without ``serve.py``) on a free loopback port, in its own process group;
+  yields the base URL (``http://127.0.0.1:PORT``), kills the group at the end.
   ``with serve_app() as url:`` starts a fresh server of its own for a test that needs one.
 - ``browser`` (session): Debian's Chromium at ``/usr/bin/chromium``, headless, via Playwright.
 - ``page`` (function): a fresh context (own cookies, so its own Streamlit session), viewport
@@ -118,22 +120,28 @@ def tracebacks(text: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def serve_app(directory: Path | None = None, allow_tracebacks: bool = False) -> Iterator[ServedApp]:
-    """Run ``streamlit run app.py`` in ``directory`` (default: ``app_dir()``); yield its URL.
+def serve_app(
+    directory: Path | None = None, allow_tracebacks: bool = False, script: str | None = None
+) -> Iterator[ServedApp]:
+    """Run ``streamlit run serve.py`` in ``directory`` (default: ``app_dir()``; ``app.py`` if it
+    has no ``serve.py``); yield its URL.
 
     The server runs in its own process group on a free loopback port and is killed, group and
     all, on exit. Use it directly for a test that needs a server of its own (a fresh one: the
     first request a Streamlit server gets can behave differently from later ones). A traceback
     in the server's output fails the test (unless ``allow_tracebacks``: a test that kills it).
+    ``script`` serves another script of the directory (``"app.py"``: without the launcher).
     """
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
+    if script is None:
+        script = "serve.py" if Path(directory or app_dir(), "serve.py").is_file() else "app.py"
     command = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        "app.py",
+        script,
         "--server.port",
         str(port),
         # Loopback only; also spares Streamlit its external-IP lookup at start.
@@ -148,6 +156,8 @@ def serve_app(directory: Path | None = None, allow_tracebacks: bool = False) -> 
         process = subprocess.Popen(
             command,
             cwd=directory or app_dir(),
+            # students get no error details (.streamlit/config.toml); a failing test shows them
+            env={**os.environ, "STREAMLIT_CLIENT_SHOW_ERROR_DETAILS": "full"},
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -207,13 +217,6 @@ def no_server_tracebacks() -> Iterator[None]:
         pytest.fail("the server logged tracebacks during the test:\n\n" + "\n\n".join(found))
 
 
-# Streamlit's own frontend, opened at a page path such as /train, first probes that path as a
-# possible base URL (/train/_stcore/health and /train/_stcore/host-config) before the root; the
-# 404s it gets are its own probing, not the app's (Streamlit 1.67, frontend function that lists
-# the candidate base URLs). Nothing else is excused.
-STREAMLIT_BASE_PROBE = re.compile(r"/[^/?#]+/_stcore/(health|host-config)\b")
-
-
 def watch_console(page: Page) -> list[str]:
     """Collect the console errors and uncaught exceptions of ``page`` into the returned list."""
     errors: list[str] = []
@@ -222,8 +225,6 @@ def watch_console(page: Page) -> list[str]:
         if message.type != "error":
             return
         where = (message.location or {}).get("url", "")
-        if "404" in message.text and STREAMLIT_BASE_PROBE.search(where):
-            return
         errors.append(f"console error: {message.text} ({where})")
 
     page.on("console", on_console)

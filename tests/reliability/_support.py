@@ -22,7 +22,7 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, wait_idle
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-PAGE_DIR = "views"  # the folder of the page files, relative to app.py
+PAGE_DIR = "pages"  # the folder of the page files, relative to app.py
 PAGE_FILES = {
     "step": f"{PAGE_DIR}/step.py",
     "truncation": f"{PAGE_DIR}/truncation.py",

@@ -79,6 +79,9 @@ def test_config_file_is_hardened_for_serving():
     assert server.get("maxUploadSize") == MAX_UPLOAD_BYTES / 1_000_000, (
         "the server's upload limit (MB) and the app's own check (bptt_app.train_session) disagree"
     )
+    assert server.get("enableWebsocketCompression") is True
+    assert server.get("maxCacheDataSize") == "64mb", "st.cache_data must be bounded in bytes"
+    assert c.get("client", {}).get("showErrorDetails") == "none", "no error details for students"
 
 
 def test_light_and_dark_themes_with_colour_blind_safe_charts():
@@ -128,6 +131,8 @@ def test_streamlit_reads_the_hardened_options():
         "server.headless": "true",
         "server.maxUploadSize": "1",
         "server.enableWebsocketCompression": "true",
+        "server.maxCacheDataSize": '"64mb"',
+        "client.showErrorDetails": '"none"',
         "browser.gatherUsageStats": "false",
     }
     wrong = {k: (o.get(k), v) for k, v in expected.items() if o.get(k) != v}
