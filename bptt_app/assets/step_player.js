@@ -365,7 +365,9 @@ class Player {
 
 function tipText(el) {
   if (!el || !el.dataset) return "";
-  const code = el.dataset.c; // data-tip-<code> (attribute names are lower case: dataset tipU)
+  // data-tip-<code> (attribute names are lower case: dataset tipU); the copy being computed or
+  // visited (F, B) has the tip of a computed (k) or visited (v) one
+  const code = { F: "k", B: "v" }[el.dataset.c] || el.dataset.c;
   const byCode = code && el.dataset[`tip${code.toUpperCase()}`];
   if (byCode) return byCode;
   if (el.dataset.tip) return el.dataset.tip;

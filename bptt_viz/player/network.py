@@ -83,10 +83,9 @@ def _tips(
         f"{n.plain('L_t', s)} = {fwd.losses[i]:.4f}"
     )
     do = f"{n.plain('delta_o', s)} = {fmt_vector(bwd.delta_o[i])}"
-    h_tips = {"u": f"{n.plain('h', s)}: not computed yet", "k": h, "F": h}
-    h_tips.update({"v": f"{h}\n{dh}", "B": f"{h}\n{dh}"})
-    y_tips = {"u": f"{n.plain('y', s)}: not computed yet", "k": y, "F": y}
-    y_tips.update({"v": f"{y}\n{do}", "B": f"{y}\n{do}"})
+    # codes F and B show the tips of k and v (the page falls back to them): sent once
+    h_tips = {"u": f"{n.plain('h', s)}: not computed yet", "k": h, "v": f"{h}\n{dh}"}
+    y_tips = {"u": f"{n.plain('y', s)}: not computed yet", "k": y, "v": f"{y}\n{do}"}
     return {"h": h_tips, "y": y_tips}
 
 
