@@ -132,6 +132,13 @@ def follow_link(run: Run, state: MutableMapping, raw: object) -> Problem | None:
             "warning",
         )
     run.reset_to(int(text))
+    if run.updates < int(text):
+        return Problem(
+            f"The link asked for update {int(text):,}; training again from the seed reached "
+            f"update {run.updates:,} in the time one link may take. Use +100 or “To trained” "
+            "to go on.",
+            "warning",
+        )
     return Problem(
         f"Opened at update {run.updates:,} as the link asked: the network was trained again "
         "from its seed with these settings.",

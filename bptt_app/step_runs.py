@@ -8,6 +8,7 @@ to trained, back to update 0). The tied run is the session's one network, shared
 
 from __future__ import annotations
 
+import time
 from collections.abc import MutableMapping
 
 import numpy as np
@@ -27,6 +28,7 @@ from bptt_viz.player.update import UpdateInput
 TRAINED_PER_CHAR = 0.05  # "trained": the loss per character of "hello" the Trainer reaches
 TRAINED_CAP = 2000  # … or at most this many updates
 JUMPS = {"+1": 1, "+10": 10, "+100": 100}
+LINK_BUDGET_S = 3.0  # CPU seconds a link's ?update= may spend training the network again
 UNTIED_KEY = "_untied_run"  # session: the untied run
 
 
@@ -146,8 +148,9 @@ class TiedRun:
             self.sess.train(JUMPS[action])
 
     def reset_to(self, updates: int) -> None:
+        """Train again from the seed to ``updates`` (within LINK_BUDGET_S of CPU time)."""
         self.sess.reset()
-        self.sess.train(updates)
+        self.sess.train(updates, budget_s=LINK_BUDGET_S)
 
     def _train_until_trained(self) -> None:
         """Updates until the next pass's loss per character is under TRAINED_PER_CHAR."""
@@ -221,8 +224,11 @@ class UntiedRun:
             self.trainer.train(JUMPS[action])
 
     def reset_to(self, updates: int) -> None:
+        """Train again from the seed to ``updates`` (within LINK_BUDGET_S of CPU time)."""
         self.trainer = self._fresh()
-        self.trainer.train(updates)
+        deadline = time.thread_time() + LINK_BUDGET_S
+        while self.trainer.updates < updates and time.thread_time() < deadline:
+            self.trainer.train(min(50, updates - self.trainer.updates))
 
 
 def untied_run(state: MutableMapping, settings: Settings) -> tuple[UntiedRun, bool]:
