@@ -6,26 +6,50 @@ from pathlib import Path
 
 import streamlit as st
 
-from bptt_app.gc_tuning import freeze_startup_objects
+from bptt_app import classroom
 from bptt_app.navigation import app_pages, shell_run
 from bptt_app.sidebar import render_sidebar
 from bptt_app.state import store_settings
 
 ICON = Path(__file__).parent / "assets" / "icon.png"  # served by the app: no third-party request
 
+classroom.init_from_link()  # ?present=1
 st.set_page_config(
     page_title="BPTT Explainer",
     page_icon=str(ICON),
     layout="wide",
-    initial_sidebar_state="expanded",
+    initial_sidebar_state="collapsed" if classroom.presenting() else "expanded",
 )
 
 # Less empty space above each page, so that a projector's 1024 × 768 shows the controls and the
 # first figure without scrolling (Streamlit's default leaves about 6rem).
-st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</style>")
+# The preset buttons as compact chips, two rows in the sidebar at 1024 × 768.
+st.html(
+    """<style>
+[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }
+.st-key-presets { gap: 0.35rem; }
+.st-key-presets button { min-height: 1.9rem; padding: 0.1rem 0.6rem; }
+.st-key-presets button p { font-size: 0.875rem; }
+</style>"""
+)
+if classroom.presenting():
+    # Presentation mode: larger type everywhere (Streamlit sizes text in rem), the step player
+    # scaled with it, less padding at the sides; figures are enlarged by bptt_app.slides.
+    st.html(
+        """<style>
+html { font-size: 20px; }
+[data-testid='stMainBlockContainer'] { padding-left: 1.5rem; padding-right: 1.5rem;
+  padding-top: 3.2rem; max-width: 100%; }
+[data-testid='stMainBlockContainer'] h1 { font-size: 2.1rem; padding-top: 0; }
+.st-key-step_player { zoom: 1.25; }
+</style>"""
+    )
 
-freeze_startup_objects()  # once per process: Streamlit's full GC after every run stays cheap
 navigation = st.navigation(app_pages(), position="sidebar")
-store_settings(render_sidebar())
+settings = render_sidebar()
+store_settings(settings)
+classroom.follow_preset()
+classroom.preset_note(settings, navigation.title)
 with shell_run():
     navigation.run()
+classroom.settle_after_page()

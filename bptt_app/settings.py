@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
+from bptt_app import hand_weights
 from bptt_core.corpus import Corpus
 from bptt_core.model import RNNConfig
 from bptt_core.trainer import TrainingConfig
@@ -33,6 +34,7 @@ INIT_CHOICES: dict[str, str] = {
     "Xavier (1/√fan-in)": "xavier",
     "fixed scale": "scale",
     "spectral radius of W_hh": "radius",
+    "by hand (H = 2, two characters)": "hand",
 }
 OPTIMIZER_CHOICES: dict[str, str] = {
     "Adam": "adam",
@@ -57,8 +59,9 @@ _DEFAULT_TRAINING = TrainingConfig()
 def init_arguments(
     init: str, init_scale: float, spectral_radius: float
 ) -> tuple[str, float, float | None]:
-    """The sidebar's initialisation choice (xavier | scale | radius) as init_params arguments:
-    (scheme, scale, spectral_radius or None)."""
+    """The sidebar's initialisation choice (xavier | scale | radius | hand) as init_params
+    arguments: (scheme, scale, spectral_radius or None). Weights set by hand that do not fit
+    the network fall back to the Xavier draw of the seed."""
     scheme = "scale" if init == "scale" else "xavier"
     return (
         scheme,
@@ -77,7 +80,7 @@ class Settings:
     activation: str = _DEFAULT_TRAINING.activation
     output: str = _DEFAULT_TRAINING.output
     loss: str = _DEFAULT_TRAINING.loss
-    init: str = "xavier"  # xavier | scale | radius
+    init: str = "xavier"  # xavier | scale | radius | hand
     init_scale: float = 0.1  # σ of N(0, σ²) for init = "scale"
     spectral_radius: float = 1.0  # ρ(W_hh) for init = "radius"
     seed: int = _DEFAULT_TRAINING.seed
@@ -88,6 +91,14 @@ class Settings:
     clip_threshold: float = _DEFAULT_TRAINING.clip_threshold
     seq_length: int = _DEFAULT_TRAINING.seq_length
     schedule: str = _DEFAULT_TRAINING.schedule  # sequence | timestep
+    # the 16 weights of a network checked by hand (H = 2, two characters), engine flat order;
+    # used when init = "hand" and they fit (see ``hand_weights_apply``)
+    weights: tuple[float, ...] = hand_weights.DEFAULT_WEIGHTS
+
+    @property
+    def hand_weights_apply(self) -> bool:
+        """init = "hand" and the network is one the weights fit (H = 2, two characters)."""
+        return self.init == "hand" and hand_weights.fits(self.hidden_size, self.text)
 
     @property
     def k(self) -> int | None:
@@ -117,6 +128,7 @@ class Settings:
             truncation=self.k,
             seq_length=self.seq_length,
             schedule=self.schedule,
+            initial_weights=self.weights if self.hand_weights_apply else None,
         )
 
     def network(self, vocab_size: int) -> RNNConfig:
@@ -184,7 +196,20 @@ def settings_problems(s: Settings) -> list[Problem]:
     out: list[Problem] = []
     if s.notation not in NOTATIONS:
         out.append(Problem(f"Unknown notation {s.notation!r}."))
+    if s.init == "hand" and not s.hand_weights_apply:
+        out.append(Problem(hand_weights_misfit(s), "warning"))
     return out
+
+
+def hand_weights_misfit(s: Settings) -> str:
+    """Why the weights set by hand are not used, and what to do."""
+    chars = len(set(s.text))
+    return (
+        f"Weights set by hand are for H = 2 and a text of two different characters; this "
+        f"network has H = {s.hidden_size} and {chars} different character{'s' * (chars != 1)}, "
+        f"so it starts from random (Xavier) weights of seed {s.seed}. For the hand-checked "
+        "network set H = 2 and a text such as “aba”, or click the preset “By hand”."
+    )
 
 
 def settings_from_dict(values: dict[str, object]) -> Settings:

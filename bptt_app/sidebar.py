@@ -19,6 +19,8 @@ import math
 import streamlit as st
 from streamlit.runtime.state.session_state_proxy import get_session_state
 
+from bptt_app import weight_editor
+from bptt_app.classroom import render_classroom
 from bptt_app.link_values import LinkSetting, ignored_values
 from bptt_app.settings import (
     CLIP_CHOICES,
@@ -151,15 +153,21 @@ def render_sidebar() -> Settings:
     """Draw the sidebar and return the current Settings."""
     raw = link_values_to_check()
     drop_infinite_url_numbers()
+    weight_editor.init_from_link()
     with st.sidebar:
+        render_classroom()
         notices_box = st.container()
         values = {**_text_and_notation(), **_network_widgets(), **_training_widgets()}
         st.caption("The address bar holds these settings: copy it to share this exact setup.")
         st.button("Reset all settings", on_click=_reset_to_defaults, key="reset_settings")
-    settings = settings_from_widgets(values)
+    settings = settings_from_widgets(values, weight_editor.current_weights())
+    weight_editor.sync_link(settings)
     if raw:
         st.session_state[NOTICES_KEY] = (ignored_values(raw, values, LINK_SETTINGS), settings)
     show_link_notices(notices_box, settings)
+    hand_notice = weight_editor.link_notice()
+    if hand_notice and settings.init == "hand":
+        notices_box.warning(hand_notice, icon=":material/link_off:")
     return settings
 
 
@@ -218,8 +226,17 @@ def _network_widgets() -> dict[str, object]:
         )
         activation = st.selectbox("Hidden activation f", list(ACTIVATIONS), key="act", bind=BIND)
         out_label = st.selectbox("Output and loss", list(OUTPUT_LOSS), key="out", bind=BIND)
-        init_label = st.selectbox("Initial weights", list(INIT_CHOICES), key="init", bind=BIND)
+        init_label = st.selectbox(
+            "Initial weights",
+            list(INIT_CHOICES),
+            key="init",
+            bind=BIND,
+            help="Random: Xavier, a fixed scale σ, or W_hh rescaled to a spectral radius ρ. "
+            "By hand: weights you type in a table on Step through BPTT (H = 2, two characters).",
+        )
         init = INIT_CHOICES[init_label]
+        if init == "hand":
+            st.caption("The weights are in a table on **Step through BPTT**, above the player.")
         scale = st.number_input(
             "Weight scale σ (fixed scale)",
             min_value=1e-4,
@@ -312,8 +329,10 @@ def _training_widgets() -> dict[str, object]:
     }
 
 
-def settings_from_widgets(values: dict[str, object]) -> Settings:
-    """The Settings of the widgets' values (keyed as the widgets)."""
+def settings_from_widgets(
+    values: dict[str, object], weights: tuple[float, ...] = DEFAULTS.weights
+) -> Settings:
+    """The Settings of the widgets' values (keyed as the widgets) and the weights set by hand."""
     output, loss = OUTPUT_LOSS[str(values["out"])]
     return Settings(
         text=str(values["text"]),
@@ -333,4 +352,28 @@ def settings_from_widgets(values: dict[str, object]) -> Settings:
         clip_threshold=float(values["clipval"]),  # type: ignore[arg-type]
         seq_length=int(values["seq"]),  # type: ignore[call-overload]
         schedule=SCHEDULE_CHOICES[str(values.get("sched", WIDGET_DEFAULTS["sched"]))],
+        weights=weights,
     )
+
+
+def widget_values(s: Settings) -> dict[str, object]:
+    """The widgets' values (keyed as the widgets) that give ``s``: the inverse of
+    ``settings_from_widgets`` (the weights set by hand are not a widget)."""
+    return {
+        "text": s.text,
+        "notation": _label_of(NOTATION_CHOICES, s.notation),
+        "hidden": int(s.hidden_size),
+        "act": s.activation,
+        "out": _output_label(s.output, s.loss),
+        "init": _label_of(INIT_CHOICES, s.init),
+        "scale": float(s.init_scale),
+        "radius": float(s.spectral_radius),
+        "seed": int(s.seed),
+        "k": int(s.truncation),
+        "lr": float(s.learning_rate),
+        "opt": _label_of(OPTIMIZER_CHOICES, s.optimizer),
+        "clip": _label_of(CLIP_CHOICES, s.clip),
+        "clipval": float(s.clip_threshold),
+        "seq": int(s.seq_length),
+        "sched": _label_of(SCHEDULE_CHOICES, s.schedule),
+    }

@@ -56,6 +56,7 @@ FIELD_LABELS: dict[str, str] = {
     "truncation": "truncation k",
     "seq_length": "chunk length",
     "schedule": "update schedule",
+    "initial_weights": "initial weights",
 }
 
 
@@ -68,6 +69,8 @@ class Notice:
 
 
 def _fmt(name: str, value: object) -> str:
+    if name == "initial_weights":
+        return "random from the seed" if value is None else "set by hand"
     if name == "truncation":
         return "full BPTT" if value is None else f"k = {value}"
     if name == "spectral_radius":
@@ -86,6 +89,9 @@ def describe_changes(old: TrainingConfig, new: TrainingConfig, eta: str = "η") 
             label = FIELD_LABELS.get(f.name, f.name)
             if f.name == "learning_rate":
                 label = f"{label} {eta}"
+            if f.name == "initial_weights" and a is not None and b is not None:
+                out.append("initial weights: edited by hand")
+                continue
             out.append(f"{label}: {_fmt(f.name, a)} → {_fmt(f.name, b)}")
     return out
 
@@ -224,9 +230,14 @@ class TrainSession:
         if reset:
             self.playing = False
             self._started()
+            start = (
+                "new random weights"
+                if config.initial_weights is None
+                else "the weights set by hand"
+            )
             return Notice(
                 "warning",
-                "Training restarted from new random weights because the network changed ("
+                f"Training restarted from {start} because the network changed ("
                 + "; ".join(changes)
                 + "). The old weights belong to a different network, so they cannot continue.",
             )
@@ -246,6 +257,11 @@ class TrainSession:
         self.playing = False
         self._started()
         self.upload_notice = None
+        if config.initial_weights is not None:
+            return Notice(
+                "warning",
+                "The training text changed, so training restarted from the weights set by hand.",
+            )
         return Notice(
             "warning",
             "The training text changed, so training restarted from new random weights: a new "

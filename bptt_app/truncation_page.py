@@ -19,6 +19,7 @@ from bptt_app.analysis import (
     cached_jacobian_analysis,
     jacobian_steps,
 )
+from bptt_app.experiments import LearningSpec
 from bptt_core.clipping import ClippingDemo
 from bptt_core.trainer import TrainingConfig
 from bptt_viz.notation import Notation
@@ -110,4 +111,44 @@ def truncation_views(
             network.config.hidden_size,
         ),
         clipping=_clipping(demo, n),
+    )
+
+
+# --------------------------------------------------------------------------- figures for slides
+
+FIGURE_TITLES = {
+    "flow": "Where the error of each loss goes: ‖∂L(t)/∂a(τ)‖",
+    "comparison": "What truncation throws away: the truncated gradient against the full one",
+    "jacobian": "Vanishing or exploding: ‖∂h(t)/∂h(τ)‖ against the distance t − τ",
+    "clipping": "Clipping the whole gradient by its norm, or each entry by value",
+    "recall": "What truncation costs: the recall loss after training",
+    "hello": "“hello” is learned with k = 1 too",
+}
+
+
+def figure_settings(k: int | None, radius: float, training: TrainingConfig) -> tuple[str, ...]:
+    """The page's own settings (and the clipping threshold its section 4 uses), for the line
+    under its figures."""
+    page = f"ρ(W_hh) = {radius:g} and {'full BPTT' if k is None else f'k = {k}'} on this page"
+    return (page, f"clipping threshold {training.clip_threshold:g}")
+
+
+def _seeds(seeds: tuple[int, ...]) -> str:
+    return f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {seeds[0]}–{seeds[-1]}"
+
+
+def recall_settings_line(spec: LearningSpec) -> str:
+    """The recall experiment's own settings (it does not use the sidebar's)."""
+    g = spec.grid
+    fillers = ", ".join(str(n) for n in g.n_fillers)
+    return (
+        f"recall task, N = {fillers} fillers · H = {g.hidden_size} · tanh · Adagrad η = "
+        f"{g.learning_rate:g} · {g.updates} updates · {_seeds(g.seeds)} · BPTT Explainer"
+    )
+
+
+def hello_settings_line(spec: LearningSpec) -> str:
+    return (
+        f"“{spec.hello_text}” · the app's default network · {spec.hello_updates} updates · "
+        f"{_seeds(spec.hello_seeds)} · BPTT Explainer"
     )

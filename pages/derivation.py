@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from bptt_app.classroom import explanation
 from bptt_app.derivation import (
     AUTO_CHECK_SECONDS,
     DERIVATION_MAX_T,
@@ -24,12 +25,13 @@ s = current_settings()
 n = s.notation_obj
 
 st.title("The derivation")
-st.markdown(
-    "The note behind the sidebar's notation derives BPTT from the forward equations to the weight "
-    "updates; here is that derivation, in its own symbols and order. Open any line to see both of "
-    "its sides computed on your network. Where the note slips, its line is struck through above "
-    "the corrected one, with the numbers that show the slip."
-)
+with explanation("What this page shows"):
+    st.markdown(
+        "The note behind the sidebar's notation derives BPTT from the forward equations to the "
+        "weight updates; here is that derivation, in its own symbols and order. Open any line to "
+        "see both of its sides computed on your network. Where the note slips, its line is "
+        "struck through above the corrected one, with the numbers that show the slip."
+    )
 
 if show_problems(text_problems(s.text) + settings_problems(s)):
     st.stop()
@@ -45,24 +47,27 @@ architecture = s.training().architecture()
 view = cached_note_view(text, architecture, s.k, s.notation, s.learning_rate)
 
 st.subheader(view.title)
-st.markdown(view.summary)
-st.caption(
-    f"Evaluated on the sidebar's initial network ({view.network}, T = {view.T}); the learning "
-    f"rate of the update lines is the sidebar's, {s.learning_rate:g}."
-)
-if view.case_note:
-    st.info(view.case_note, icon=":material/swap_horiz:")
-for remark in view.extra:
-    st.caption(remark)
+with explanation("About this note"):
+    st.markdown(view.summary)
+    st.caption(
+        f"Evaluated on the sidebar's initial network ({view.network}, T = {view.T}); the "
+        f"learning rate of the update lines is the sidebar's, {s.learning_rate:g}."
+    )
+    if view.case_note:
+        st.info(view.case_note, icon=":material/swap_horiz:")
+    for remark in view.extra:
+        st.caption(remark)
 
 st.subheader("What this page corrects in the note")
 if view.corrections:
     st.markdown(tables.corrections_table(view))
-    st.caption(
-        "Each line below gives the reason in a sentence and the numbers that show it on your "
-        "network. The reports are in ../shared/seeds/README.md, this project's README and issue 12; "
-        "“found on this page” marks slips found while checking the notes for this page."
-    )
+    with explanation("Where these come from"):
+        st.caption(
+            "Each line below gives the reason in a sentence and the numbers that show it on your "
+            "network. The reports are in ../shared/seeds/README.md, this project's README and "
+            "issue 12; “found on this page” marks slips found while checking the notes for this "
+            "page."
+        )
 else:
     st.markdown(view.no_slips)
 if s.k is not None:
@@ -130,11 +135,12 @@ for line in view.lines:
         show_line(line)
 
 st.subheader("The gradient check")
-st.markdown(
-    "Every line above is compared with the engine's BPTT. Here the engine is compared with "
-    "something that knows nothing of BPTT: central differences, (L(θ + ε) − L(θ − ε)) / 2ε, "
-    "one parameter entry at a time."
-)
+with explanation("What is checked"):
+    st.markdown(
+        "Every line above is compared with the engine's BPTT. Here the engine is compared with "
+        "something that knows nothing of BPTT: central differences, (L(θ + ε) − L(θ − ε)) / 2ε, "
+        "one parameter entry at a time."
+    )
 seconds = check_seconds(text, architecture, s.k)
 check_key = f"derivation_check_{hash((text, architecture, s.k))}"
 if seconds > AUTO_CHECK_SECONDS and not st.session_state.get(check_key):

@@ -14,13 +14,20 @@ from __future__ import annotations
 import streamlit as st
 
 from bptt_app import train_session
+from bptt_app.classroom import explanation
+from bptt_app.figures import FigureContext
 from bptt_app.gc_tuning import freeze_startup_objects
 from bptt_app.live_panel import render_live_panel
 from bptt_app.navigation import require_shell
 from bptt_app.settings import MAX_TEXT_CHARS, settings_problems, text_problems
 from bptt_app.state import current_settings, show_problems
 from bptt_app.train_session import SPEEDS, TrainSession
-from bptt_viz.figures.train_charts import prediction_heatmap, weight_heatmaps
+from bptt_viz.figures.train_charts import (
+    grad_norm_curve,
+    loss_curve,
+    prediction_heatmap,
+    weight_heatmaps,
+)
 from bptt_viz.notation import Notation
 from bptt_viz.train_view import (
     MAX_POSITIONS,
@@ -41,7 +48,6 @@ freeze_startup_objects()  # once per process: Streamlit's gc after every run ski
 
 RUN_SECONDS = 1.0  # while playing, the live area trains a batch once a second
 SNAPSHOT_SECONDS = 3.0  # while playing, predictions, sample and weights follow every 3 s
-CHART = {"displayModeBar": False}
 COUNTER_WIDTH = 210  # pixels: four in a row on a wide screen, two and two at 1024 × 768
 WEIGHTS_NOW, WEIGHTS_CHANGE = "weights now", "change since the start"
 
@@ -122,15 +128,63 @@ def render_counter(c: Counter) -> None:
 
 
 def render_curve_captions(view: TrainPageView) -> None:
-    left, right = st.columns(2)
-    left.caption(view.loss_caption)
-    right.caption(view.grad_caption)
+    with explanation("How to read the curves"):
+        left, right = st.columns(2)
+        left.caption(view.loss_caption)
+        right.caption(view.grad_caption)
+
+
+def render_curve_figures(sess: TrainSession, view: TrainPageView, fig: FigureContext) -> None:
+    """The loss and gradient-norm curves as Plotly figures, for slides (while paused: the
+    live panel draws them on a canvas while playing)."""
+    if sess.playing or not len(sess.trainer.log):
+        return
+    box = st.expander(
+        "The curves as figures for slides",
+        icon=":material/slideshow:",
+        key="train_slides_open",
+        on_change="rerun",
+    )
+    if not box.open:  # drawn only while open: two more figures on every paused run otherwise
+        return
+    with box:
+        c, labels = view.curves, view.labels
+        fig.show(
+            loss_curve(
+                c.update,
+                c.loss,
+                c.smoothed,
+                c.chance,
+                loss_name=labels.loss_name,
+                chance_label=labels.chance_label,
+                bucket=c.bucket,
+                smooth_span=c.smooth_span,
+                events=labels.events,
+                min_x_span=labels.min_x_span,
+            ),
+            key="train_loss_figure",
+            title="The loss while training",
+        )
+        fig.show(
+            grad_norm_curve(
+                c.update,
+                c.grad_norm,
+                c.clipped,
+                threshold=labels.clip_threshold,
+                clip_note=labels.clip_note,
+                bucket=c.bucket,
+            ),
+            key="train_grad_figure",
+            title="The gradient norm while training",
+        )
 
 
 # ---------------------------------------------------------------------------- predictions, sample
 
 
-def predictions_section(sess: TrainSession, notation: Notation, view: TrainPageView) -> None:
+def predictions_section(
+    sess: TrainSession, notation: Notation, view: TrainPageView, fig: FigureContext
+) -> None:
     pred_col, sample_col = st.columns([1.8, 1])
     with pred_col:
         start = 0
@@ -145,7 +199,7 @@ def predictions_section(sess: TrainSession, notation: Notation, view: TrainPageV
                 help=f"The text has {view.window_max + MAX_POSITIONS:,} positions; {MAX_POSITIONS} are shown at a time.",
             )
         p = predictions_view(sess, start, notation)
-        st.plotly_chart(
+        fig.show(
             prediction_heatmap(
                 p.y,
                 p.input_chars,
@@ -157,9 +211,11 @@ def predictions_section(sess: TrainSession, notation: Notation, view: TrainPageV
                 value_name=p.value_name,
             ),
             key="train_pred_chart",
-            config=CHART,
+            title="What the network predicts at every position",
+            extra=(f"after {sess.trainer.updates:,} updates",),
         )
-        st.caption(view.predictions_caption)
+        with explanation():
+            st.caption(view.predictions_caption)
     with sample_col:
         sample_part(sess, view)
 
@@ -192,18 +248,21 @@ def next_sample(sess: TrainSession) -> None:
     sess.sample_seed += 1
 
 
-def snapshot_sections(sess: TrainSession, notation: Notation, view: TrainPageView) -> None:
+def snapshot_sections(
+    sess: TrainSession, notation: Notation, view: TrainPageView, fig: FigureContext
+) -> None:
     """What the network predicts, a sample and the weights, as they are now: redrawn every
     SNAPSHOT_SECONDS while playing (redrawing Plotly heatmaps every second would keep the
     browser too busy to animate the counters)."""
     st.subheader("What the network predicts at every position", anchor=False)
-    predictions_section(sess, notation, view)
+    predictions_section(sess, notation, view, fig)
     st.subheader("The weights, changing", anchor=False)
-    weights_section(sess, notation, view)
-    st.caption(view.weights_caption)
+    weights_section(sess, notation, fig)
+    with explanation():
+        st.caption(view.weights_caption)
 
 
-def weights_section(sess: TrainSession, notation: Notation, view: TrainPageView) -> None:
+def weights_section(sess: TrainSession, notation: Notation, fig: FigureContext) -> None:
     shown = st.segmented_control(
         "Show",
         [WEIGHTS_NOW, WEIGHTS_CHANGE],
@@ -213,10 +272,11 @@ def weights_section(sess: TrainSession, notation: Notation, view: TrainPageView)
         label_visibility="collapsed",
     )
     w = weights_view(sess, notation, change=shown == WEIGHTS_CHANGE)
-    st.plotly_chart(
+    fig.show(
         weight_heatmaps(w.matrices, value_name=w.value_name, roles=w.roles),
         key="train_weights_chart",
-        config=CHART,
+        title="The weights" if shown == WEIGHTS_NOW else "How much each weight has changed",
+        extra=(f"after {sess.trainer.updates:,} updates",),
     )
 
 
@@ -286,7 +346,8 @@ def main() -> None:
     settings = current_settings()
     notation = settings.notation_obj
     st.title("Train live")
-    st.markdown(intro(notation))
+    with explanation("What this page shows"):
+        st.markdown(intro(notation))
     if show_problems(text_problems(settings.text) + settings_problems(settings)):
         st.caption(
             f"Your own text can have up to {MAX_TEXT_CHARS:,} characters; longer texts are "
@@ -298,15 +359,18 @@ def main() -> None:
     view = train_page_view(
         sess, notation, speed=sess.rates() if sess.playing else None, max_text_chars=MAX_TEXT_CHARS
     )
-    st.caption(view.summary)
+    with explanation("About this text"):
+        st.caption(view.summary)
     render_controls(sess)
     render_warnings(view)
     sess.request_full_send()  # a full run redraws the panel: it gets the whole history
     every = RUN_SECONDS if sess.playing else None
     st.fragment(live_area, run_every=every)(sess, notation)
     render_curve_captions(view)
+    figures = FigureContext(settings)
+    render_curve_figures(sess, view, figures)
     slow = SNAPSHOT_SECONDS if sess.playing else None
-    st.fragment(snapshot_sections, run_every=slow)(sess, notation, view)
+    st.fragment(snapshot_sections, run_every=slow)(sess, notation, view, figures)
     render_files(sess, view)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from bptt_app.classroom import explanation
 from bptt_app.experiments import (
     EXPERIMENTS,
     Job,
@@ -18,16 +19,21 @@ from bptt_app.experiments import (
     session_waiting,
     start_experiment,
 )
+from bptt_app.figures import FigureContext
 from bptt_app.navigation import require_shell
 from bptt_app.settings import Settings, settings_problems, text_problems
 from bptt_app.state import current_settings, show_problems
 from bptt_app.truncation_page import (
+    FIGURE_TITLES,
     PAGE_K_KEY,
     RADIUS_KEY,
     PageText,
     TruncationViews,
+    figure_settings,
     follow_sidebar_truncation,
+    hello_settings_line,
     page_text,
+    recall_settings_line,
     truncation_views,
 )
 from bptt_viz.notation import Notation
@@ -48,15 +54,15 @@ from bptt_viz.truncation_page.truncated_gradient import TruncatedGradientView
 
 require_shell()
 
-CHART = {"displayModeBar": False}
 EXPERIMENT_KEY = "trunc_experiment"
 POLL_SECONDS = 0.5
 
 
 def render_introduction(n: Notation) -> None:
     st.title("Truncation & vanishing gradients")
-    for paragraph in introduction(n):
-        st.markdown(paragraph)
+    with explanation("What this page shows"):
+        for paragraph in introduction(n):
+            st.markdown(paragraph)
 
 
 def render_truncation_slider(page: PageText, sidebar_k: int | None) -> int | None:
@@ -94,22 +100,24 @@ def render_summary(summary: NetworkSummary) -> None:
     st.caption(summary.radius_caption)
 
 
-def render_flow_map(view: FlowMapView) -> None:
+def render_flow_map(view: FlowMapView, fig: FigureContext) -> None:
     st.header(flow_map.TITLE, divider="gray")
-    st.markdown(view.reading)
+    with explanation("How to read the map"):
+        st.markdown(view.reading)
     # its own width (square cells, colour bar beside them), narrower if the column is
-    st.plotly_chart(view.figure, key="trunc_flow_map", config=CHART, width="content")
-    st.markdown(view.band)
-    st.markdown(view.sum_intro)  # display equations get the full width (1024 px screens)
-    st.latex(view.equation)
-    st.markdown(view.notice)
+    fig.show(view.figure, key="trunc_flow_map", title=FIGURE_TITLES["flow"], width="content")
+    with explanation("The band, the sum and what it means"):
+        st.markdown(view.band)
+        st.markdown(view.sum_intro)  # display equations get the full width (1024 px screens)
+        st.latex(view.equation)
+        st.markdown(view.notice)
 
 
-def render_truncated_gradient(view: TruncatedGradientView) -> None:
+def render_truncated_gradient(view: TruncatedGradientView, fig: FigureContext) -> None:
     st.header(truncated_gradient.TITLE, divider="gray")
-    st.plotly_chart(view.figure, key="trunc_comparison", config=CHART)
+    fig.show(view.figure, key="trunc_comparison", title=FIGURE_TITLES["comparison"])
     left, right = st.columns([1.2, 1], gap="medium")
-    with left:
+    with left, explanation():
         st.markdown(view.explanation)
         st.markdown(view.notice)
     with right:
@@ -117,58 +125,75 @@ def render_truncated_gradient(view: TruncatedGradientView) -> None:
         st.table(view.table.style.format(truncated_gradient.TABLE_FORMAT))
 
 
-def render_jacobians(view: JacobianView) -> None:
+def render_jacobians(view: JacobianView, fig: FigureContext) -> None:
     st.header(jacobians.TITLE, divider="gray")
-    st.markdown(view.product_intro)  # display equations get the full width (1024 px screens)
-    st.latex(view.product)
-    st.markdown(view.bound_intro)
-    st.latex(view.bound)
-    st.markdown(view.theory)
+    with explanation("The product, its bound and the theory"):
+        st.markdown(view.product_intro)  # display equations get the full width (1024 px)
+        st.latex(view.product)
+        st.markdown(view.bound_intro)
+        st.latex(view.bound)
+        st.markdown(view.theory)
     left, right = st.columns([1.2, 1], gap="medium")
     with left:
-        st.plotly_chart(view.figure, key="trunc_jacobian", config=CHART)
+        fig.show(view.figure, key="trunc_jacobian", title=FIGURE_TITLES["jacobian"])
         if view.coverage:
             st.caption(view.coverage)
     with right:
         st.markdown(view.now)
-        st.markdown(view.suggestion)
+        with explanation("What to try"):
+            st.markdown(view.suggestion)
 
 
-def render_clipping(view: ClippingView | str) -> None:
+def render_clipping(view: ClippingView | str, fig: FigureContext) -> None:
     st.header(clipping.TITLE, divider="gray")
     if isinstance(view, str):
         st.warning(view, icon=":material/warning:")
         return
-    st.plotly_chart(view.figure, key="trunc_clipping", config=CHART)
+    fig.show(view.figure, key="trunc_clipping", title=FIGURE_TITLES["clipping"])
     left, right = st.columns([1.2, 1], gap="medium")
-    with left:
+    with left, explanation():
         st.markdown(view.explanation)
         st.markdown(view.this_gradient)
     with right:
         st.table(view.table.style.format(clipping.TABLE_FORMAT))
-    st.markdown(view.notice)
+    with explanation("Norm or value?"):
+        st.markdown(view.notice)
 
 
 def render_learning_intro() -> None:
     st.header(learning.TITLE, divider="gray")
-    st.markdown(learning.task_description(EXPERIMENTS["quick"].grid))
-    st.markdown(learning.CUTS)
+    with explanation("The recall task"):
+        st.markdown(learning.task_description(EXPERIMENTS["quick"].grid))
+        st.markdown(learning.CUTS)
 
 
-def render_experiment_result(job: Job, n: Notation) -> None:
+def render_experiment_result(job: Job, n: Notation, fig: FigureContext) -> None:
     result = job.result
     st.progress(1.0, text=learning.done_label(job.total, result.seconds))
     recall = learning.recall_view(result.recall)
-    st.plotly_chart(recall.figure, key="trunc_recall", config=CHART)
-    st.markdown(recall.reading)
-    st.markdown("\n".join(f"- {finding}" for finding in recall.findings))
+    fig.show(
+        recall.figure,
+        key="trunc_recall",
+        title=FIGURE_TITLES["recall"],
+        line=recall_settings_line(job.spec),
+    )
+    with explanation("What the runs say"):
+        st.markdown(recall.reading)
+        st.markdown("\n".join(f"- {finding}" for finding in recall.findings))
     st.markdown("**Median settled recall loss**")
     st.table(recall.table.style.format(learning.TABLE_FORMAT))
     hello = learning.hello_view(result.hello, n)
     st.subheader(learning.HELLO_TITLE)
     left, right = st.columns([1.2, 1], gap="medium")
-    left.plotly_chart(hello.figure, key="trunc_hello", config=CHART)
-    right.markdown(hello.text)
+    fig.show(
+        hello.figure,
+        key="trunc_hello",
+        title=FIGURE_TITLES["hello"],
+        line=hello_settings_line(job.spec),
+        container=left,
+    )
+    with right, explanation():
+        st.markdown(hello.text)
 
 
 def render_experiment_button(spec: LearningSpec, running: bool) -> None:
@@ -192,7 +217,7 @@ POLLING = session_waiting(learning_board())
 
 
 @st.fragment(run_every=POLL_SECONDS if POLLING else None)
-def render_experiment(n: Notation, polling: bool) -> None:
+def render_experiment(n: Notation, polling: bool, fig: FigureContext) -> None:
     """Start the experiment, follow its progress, draw its result. ``polling``: the fragment's
     timer runs (fixed at the last full run; a fragment rerun keeps its arguments)."""
     board = learning_board()
@@ -221,7 +246,7 @@ def render_experiment(n: Notation, polling: bool) -> None:
     elif job.state == "failed":
         st.error(f"The experiment failed:\n\n{job.error}", icon=":material/error:")
     else:
-        render_experiment_result(job, n)
+        render_experiment_result(job, n, fig)
 
 
 def blocked(settings: Settings) -> bool:
@@ -229,11 +254,11 @@ def blocked(settings: Settings) -> bool:
     return show_problems(text_problems(settings.text) + settings_problems(settings))
 
 
-def render_sections(views: TruncationViews) -> None:
-    render_flow_map(views.flow_map)
-    render_truncated_gradient(views.truncated_gradient)
-    render_jacobians(views.jacobians)
-    render_clipping(views.clipping)
+def render_sections(views: TruncationViews, fig: FigureContext) -> None:
+    render_flow_map(views.flow_map, fig)
+    render_truncated_gradient(views.truncated_gradient, fig)
+    render_jacobians(views.jacobians, fig)
+    render_clipping(views.clipping, fig)
 
 
 settings = current_settings()
@@ -254,6 +279,7 @@ with st.container(border=True):
     render_summary(views.summary)
 if views.summary.overflow_warning:
     st.warning(views.summary.overflow_warning, icon=":material/warning:")
-render_sections(views)
+figures = FigureContext(settings, figure_settings(k, radius, settings.training()), training=False)
+render_sections(views, figures)
 render_learning_intro()
-render_experiment(notation, POLLING)
+render_experiment(notation, POLLING, figures)

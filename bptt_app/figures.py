@@ -1,0 +1,116 @@
+"""Every Plotly figure of the pages, drawn one way: ready for slides, enlarged when presenting.
+
+``show_figure`` puts the figure's title and the settings it was drawn with into the figure
+(``bptt_viz.figures.slides.for_slides``), enlarges it in presentation mode, and hands Plotly a
+config whose camera button (the modebar's toImage, shown on hover) downloads it as PNG at 1920
+pixels wide or as SVG, whichever the sidebar's "Figures download as" says. plotly.js draws the
+file in the browser: no server-side renderer (kaleido would need a Chrome on the server), nothing
+fetched from another host.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from bptt_app.classroom import figure_format, presenting
+from bptt_app.settings import Settings
+from bptt_viz.figures.slides import (
+    enlarged,
+    export_config,
+    file_name,
+    for_slides,
+    settings_line,
+)
+
+PRESENT_FACTOR = 1.3  # fonts, margins and heights on a projector
+
+
+def network_words(settings: Settings) -> tuple[str, ...]:
+    """What fixes the initial network, in words."""
+    t = settings.training()
+    init = {
+        "radius": f"ρ(W_hh) = {settings.spectral_radius:g} at init",
+        "scale": f"σ = {settings.init_scale:g} at init",
+        "hand": "weights set by hand" if settings.hand_weights_apply else "",
+    }.get(settings.init, "")
+    words = (f"H = {t.hidden_size}", t.activation, f"{t.output} + {t.loss}", init)
+    return (*(w for w in words if w), f"seed {t.seed}")
+
+
+def training_words(settings: Settings) -> tuple[str, ...]:
+    """What training adds: truncation, η and optimizer, clipping."""
+    t = settings.training()
+    k = "full BPTT" if t.truncation is None else f"k = {t.truncation}"
+    clip = "no clipping" if t.clip == "none" else f"clip {t.clip} {t.clip_threshold:g}"
+    return (k, f"η = {t.learning_rate:g} ({t.optimizer})", clip)
+
+
+def caption(settings: Settings, extra: Sequence[str] = (), training: bool = True) -> str:
+    """The settings line under a figure (``training``: the figure depends on training too)."""
+    more = training_words(settings) if training else ()
+    return settings_line(settings.text, network_words(settings), more, extra)
+
+
+def _theme() -> str | None:
+    try:
+        return st.context.theme.type
+    except AttributeError:  # pragma: no cover - older Streamlit or a bare run
+        return None
+
+
+def show_figure(
+    fig: go.Figure,
+    *,
+    key: str,
+    title: str,
+    settings: Settings,
+    extra: Sequence[str] = (),
+    training: bool = True,
+    container: object = None,
+    line: str | None = None,
+    **kwargs: object,
+) -> None:
+    """Draw ``fig`` with its ``title`` and settings ``line`` (default: the sidebar's settings,
+    with training's if ``training``, and ``extra``), downloadable for slides."""
+    line = line if line is not None else caption(settings, extra, training)
+    slide = for_slides(fig, title, line, theme=_theme())
+    if presenting():
+        slide = enlarged(slide, PRESENT_FACTOR)
+    fmt = figure_format()
+    name = file_name("bptt", key.removeprefix("trunc_").removeprefix("train_"), settings.text[:20])
+    target = container if container is not None else st
+    target.plotly_chart(  # type: ignore[attr-defined]
+        slide, key=key, config=export_config(slide, fmt, name), **kwargs
+    )
+
+
+@dataclass(frozen=True)
+class FigureContext:
+    """What every figure of a page is drawn with: the sidebar's settings and the page's own."""
+
+    settings: Settings
+    extra: tuple[str, ...] = ()  # e.g. “ρ(W_hh) = 0.5 on this page”
+    training: bool = True  # the figures depend on the training settings (η, optimizer, …)
+
+    def show(
+        self,
+        fig: go.Figure,
+        *,
+        key: str,
+        title: str,
+        extra: Sequence[str] = (),
+        **kwargs: object,
+    ) -> None:
+        show_figure(
+            fig,
+            key=key,
+            title=title,
+            settings=self.settings,
+            extra=(*self.extra, *extra),
+            training=self.training,
+            **kwargs,
+        )

@@ -1,0 +1,165 @@
+"""Figures for slides and projectors: a title and a settings line in the figure, bigger type,
+and the browser's own export at slide resolution.
+
+Pure functions on Plotly figures (no Streamlit). The app's pages draw every Plotly figure
+through them: ``for_slides`` puts the figure's title at its top and the settings it was drawn with
+in a grey line at its bottom (so a downloaded image says what it shows); ``enlarged`` scales every
+font, margin and the height for a projector; ``export_config`` is the Plotly ``config`` whose
+camera button (the modebar's toImage, drawn by plotly.js in the browser, offline) downloads the
+figure as PNG at 1920 pixels wide or as SVG.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+
+SLIDE_WIDTH_PX = 1920  # a PNG is this wide: full HD, the width of most projectors and slides
+EXPORT_WIDTH = 1280  # CSS pixels the figure is laid out at for export (when it has no width)
+EXPORT_MIN_HEIGHT = 420
+CAPTION_SIZE = 11
+CAPTION_HEIGHT = 22  # pixels added under the figure for the settings line
+TITLE_SIZE = 15
+TITLE_HEIGHT = 44  # top margin for a title
+FORMATS = ("png", "svg")
+BACKGROUNDS = {"light": "#ffffff", "dark": "#0e1117"}  # Streamlit 1.67's page backgrounds
+
+
+def _margin(layout: dict) -> dict:
+    margin = dict(layout.get("margin") or {})
+    for side, default in (("l", 80), ("r", 80), ("t", 100), ("b", 80)):
+        margin.setdefault(side, default)  # plotly.js's own defaults
+    return margin
+
+
+def for_slides(fig: go.Figure, title: str, caption: str, theme: str | None = None) -> go.Figure:
+    """A copy of ``fig`` with ``title`` at its top (unless it has one) and ``caption`` (the
+    settings it was drawn with) in a small grey line under everything else. With ``theme``
+    ("light" or "dark") the background is that page's colour, not transparent, so an exported
+    image reads on its own, on any slide."""
+    out = go.Figure(fig)
+    layout = out.layout.to_plotly_json()
+    margin, extra = _margin(layout), CAPTION_HEIGHT
+    has_title = bool((layout.get("title") or {}).get("text"))
+    if not has_title and title:
+        out.update_layout(
+            title={"text": title, "x": 0.0, "xanchor": "left", "font": {"size": TITLE_SIZE}}
+        )
+        extra += max(0, TITLE_HEIGHT - margin["t"])
+        margin["t"] = max(margin["t"], TITLE_HEIGHT)
+    below = margin["b"]
+    margin["b"] += CAPTION_HEIGHT
+    out.add_annotation(
+        text=caption,
+        xref="paper",
+        yref="paper",
+        x=0.0,
+        y=0.0,
+        xanchor="left",
+        yanchor="top",
+        yshift=-below,
+        showarrow=False,
+        align="left",
+        font={"size": CAPTION_SIZE, "color": "#8a8a8a"},
+        name="settings",
+    )
+    height = layout.get("height")
+    out.update_layout(margin=margin, height=None if height is None else height + extra)
+    if theme in BACKGROUNDS:
+        out.update_layout(paper_bgcolor=BACKGROUNDS[theme])
+    return out
+
+
+_SHIFT_KEYS = ("xshift", "yshift", "borderpad")
+
+
+def _scale_fonts(node: object, factor: float, parent: str = "") -> None:
+    """Multiply in place every ``size`` of a ``…font`` dict, and every annotation shift."""
+    if isinstance(node, dict):
+        if parent.endswith("font") and isinstance(node.get("size"), int | float):
+            node["size"] = round(node["size"] * factor, 1)
+        for key in _SHIFT_KEYS:
+            if isinstance(node.get(key), int | float):
+                node[key] = node[key] * factor
+        for key, value in node.items():
+            if isinstance(value, dict | list):
+                _scale_fonts(value, factor, key)
+    elif isinstance(node, list):
+        for item in node:
+            if isinstance(item, dict | list):
+                _scale_fonts(item, factor, parent)
+
+
+def enlarged(fig: go.Figure, factor: float = 1.3) -> go.Figure:
+    """A copy of ``fig`` for a projector: every font ``factor`` times larger (the default
+    font too), margins and height grown to match, axes that make room for longer labels."""
+    spec = copy.deepcopy(fig.to_plotly_json())
+    layout = spec.setdefault("layout", {})
+    font = layout.setdefault("font", {})
+    font.setdefault("size", 12)  # plotly.js's default
+    _scale_fonts(spec, factor)
+    layout["margin"] = {
+        side: round(v * factor) if isinstance(v, int | float) else v
+        for side, v in _margin(layout).items()
+    }
+    if isinstance(layout.get("height"), int | float):
+        layout["height"] = round(layout["height"] * factor)
+    if isinstance(layout.get("width"), int | float):
+        layout["width"] = round(layout["width"] * factor)
+    for key, axis in layout.items():
+        if re.fullmatch(r"[xy]axis\d*", key) and isinstance(axis, dict):
+            axis.setdefault("automargin", True)
+    return go.Figure(spec)
+
+
+def export_size(fig: go.Figure, fmt: str) -> tuple[int, int, float]:
+    """(width, height, scale) of the exported image: laid out at the figure's own width (or
+    EXPORT_WIDTH) and height (at least EXPORT_MIN_HEIGHT); a PNG scaled to SLIDE_WIDTH_PX wide."""
+    width = fig.layout.width or EXPORT_WIDTH
+    height = max(fig.layout.height or EXPORT_MIN_HEIGHT, EXPORT_MIN_HEIGHT)
+    scale = SLIDE_WIDTH_PX / width if fmt == "png" else 1.0
+    return int(width), int(height), scale
+
+
+def export_config(fig: go.Figure, fmt: str, filename: str) -> dict:
+    """Plotly ``config``: the modebar (on hover) with only the camera button, which downloads
+    ``filename``.png (SLIDE_WIDTH_PX wide) or ``filename``.svg, drawn by plotly.js in the
+    browser (no server-side renderer, nothing fetched)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"Unknown figure format {fmt!r}; choose one of {', '.join(FORMATS)}.")
+    width, height, scale = export_size(fig, fmt)
+    return {
+        "displayModeBar": "hover",
+        "displaylogo": False,
+        "modeBarButtons": [["toImage"]],
+        "toImageButtonOptions": {
+            "format": fmt,
+            "filename": filename,
+            "width": width,
+            "height": height,
+            "scale": scale,
+        },
+    }
+
+
+def settings_line(
+    text: str,
+    network: Sequence[str],
+    training: Sequence[str] = (),
+    extra: Sequence[str] = (),
+) -> str:
+    """The grey line under a figure: “hello” · H = 8 · tanh · … · BPTT Explainer. ``network``:
+    what fixes the initial network; ``training``: what training adds (η, optimizer, k), only
+    for figures that depend on it; ``extra``: the figure's own settings."""
+    shown = text if len(text) <= 24 else text[:23] + "…"
+    return " · ".join([f"“{shown}”", *network, *training, *extra, "BPTT Explainer"])
+
+
+def file_name(*parts: str) -> str:
+    """A safe file name (no extension) from words: "bptt-flow-map-hello"."""
+    words = "-".join(p for p in parts if p)
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", words).strip("-").lower()
+    return (slug or "figure")[:80]
