@@ -11,8 +11,9 @@ What they do, outermost first:
   ``Content-Security-Policy: frame-ancestors 'self'`` (no other site can frame the app and
   click through it), ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: same-origin`` (a
   link's training text is not sent to other sites), and over HTTPS
-  ``Strict-Transport-Security`` (uvicorn takes the scheme from a trusted proxy's
-  ``X-Forwarded-Proto``).
+  ``Strict-Transport-Security`` and ``Secure`` on every cookie Streamlit sets (uvicorn takes
+  the scheme from a trusted proxy's ``X-Forwarded-Proto``: 127.0.0.1 unless
+  ``FORWARDED_ALLOW_IPS`` says otherwise).
 - ``PagePaths``: ``/`` and every page's path get Streamlit's ``index.html`` with one line added
   that tells the frontend where the server is (``window.__streamlit.BACKEND_BASE_URL``).
   Without it the frontend, opened at ``/train``, first tries ``/train`` as the server's base URL
@@ -71,8 +72,18 @@ def add_missing(headers: Iterable[tuple[bytes, bytes]], extra: Iterable[tuple[by
     return out + [(name, value) for name, value in extra if name not in present]
 
 
+def secure_cookies(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``headers`` with ``; Secure`` added to every Set-Cookie that lacks it."""
+    out = []
+    for name, value in headers:
+        if name.lower() == b"set-cookie" and b"secure" not in value.lower():
+            value += b"; Secure"
+        out.append((name, value))
+    return out
+
+
 class SecurityHeaders:
-    """Add SECURITY_HEADERS (and HSTS over HTTPS) to every HTTP response."""
+    """Add SECURITY_HEADERS to every HTTP response; over HTTPS also HSTS and Secure cookies."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -81,11 +92,13 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = SECURITY_HEADERS + ((HSTS,) if scope.get("scheme") == "https" else ())
+        https = scope.get("scheme") == "https"
+        extra = SECURITY_HEADERS + ((HSTS,) if https else ())
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = add_missing(message.get("headers", ()), extra)
+                headers = add_missing(message.get("headers", ()), extra)
+                message["headers"] = secure_cookies(headers) if https else headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -150,6 +163,7 @@ def not_found_page(path: str, query: str, prefix: str = "") -> str:
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
+<link rel="icon" href="data:,">
 <title>Page not found · {APP_TITLE}</title>
 <style>body {{ font: 1.05rem/1.5 system-ui, sans-serif; max-width: 40rem; margin: 3rem auto;
 padding: 0 1rem; }} code {{ overflow-wrap: anywhere; }}</style></head>

@@ -27,12 +27,19 @@ PAGE_FILES = {
     "step": f"{PAGE_DIR}/step.py",
     "truncation": f"{PAGE_DIR}/truncation.py",
     "train": f"{PAGE_DIR}/train.py",
+    "derivation": f"{PAGE_DIR}/derivation.py",
 }
-PAGE_PATHS = {"step": "/", "truncation": "/truncation", "train": "/train"}
+PAGE_PATHS = {
+    "step": "/",
+    "truncation": "/truncation",
+    "train": "/train",
+    "derivation": "/derivation",
+}
 PAGE_TITLES = {
     "step": "Step through BPTT",
     "truncation": "Truncation & vanishing gradients",
     "train": "Train live",
+    "derivation": "The derivation",
 }
 # The sidebar's URL-bound widget keys (bptt_app/sidebar.py, WIDGET_DEFAULTS).
 WIDGET_KEYS = (
@@ -55,7 +62,8 @@ WIDGET_KEYS = (
 # Sidebar labels that make Train live diverge at once (bptt_app/settings.py).
 DIVERGE_QUERY = {"lr": "1000000", "clip": "none", "opt": "SGD"}
 
-STEP_RE = re.compile(r"(Forward|Backward) pass, step (\d+) of (\d+)")
+# The step page's browser player labels its position "Step 6 of 9 · …" (bptt_app/step_player.py).
+STEP_RE = re.compile(r"Step (\d+) of (\d+)")
 
 
 # --------------------------------------------------------------------------- memory
@@ -173,11 +181,11 @@ def navigate(page: Page, name: str, wait: bool = True) -> None:
 
 
 def step_of(page: Page) -> tuple[int, int]:
-    """(step, number of steps) as the step page's stepper text says."""
-    text = page.locator("[data-testid='stMarkdownContainer']", has_text=STEP_RE).first
-    match = STEP_RE.search(text.inner_text())
-    assert match, "no stepper text on the page"
-    return int(match.group(2)), int(match.group(3))
+    """(step, number of steps) as the step page's player says (its shadow DOM is open)."""
+    label = page.locator(".player .where").first
+    match = STEP_RE.search(label.inner_text())
+    assert match, f"no step label on the page: {label.inner_text()!r}"
+    return int(match.group(1)), int(match.group(2))
 
 
 def metric(page: Page, label: str) -> str:

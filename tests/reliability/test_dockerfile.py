@@ -2,10 +2,11 @@
 
 Static: the instructions the deployment needs are there (``python:3.11-slim``, ``pip install .``,
 ``OPENBLAS_NUM_THREADS=1``, a non-root ``USER`` before ``CMD``, ``EXPOSE 8501``, a
-``HEALTHCHECK`` on ``/_stcore/health``, ``streamlit run app.py --server.address=0.0.0.0``), every
-``COPY`` source exists, and the build context that ``.dockerignore`` leaves holds everything the
-app needs (``app.py``, every page ``app.py`` names, both packages, ``.streamlit/config.toml``)
-and nothing it should not (tests, git, virtualenvs, secrets).
+``HEALTHCHECK`` on ``/_stcore/health``, ``streamlit run serve.py --server.address=0.0.0.0``, the
+script ``deploy/run_replicas.py`` runs), every ``COPY`` source exists, and the build context that
+``.dockerignore`` leaves holds everything the app needs (``serve.py``, ``app.py``, every page
+``app.py`` names, both packages, ``.streamlit/config.toml``) and nothing it should not (tests,
+git, virtualenvs, secrets).
 
 Dynamic, as far as it goes without an image: the build context is copied to a temporary
 directory, the app is served from that copy, and the ``HEALTHCHECK`` command itself (taken from
@@ -14,6 +15,7 @@ the Dockerfile) is run against it, then a browser opens every page of it.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shlex
@@ -171,8 +173,18 @@ def test_dockerfile_has_what_the_deployment_needs():
     cmds = [args for name, args in ins if name == "CMD"]
     assert len(cmds) == 1, cmds
     cmd = exec_form(cmds[0])
-    assert cmd[:3] == ["streamlit", "run", "app.py"], cmd
+    assert cmd[:3] == ["streamlit", "run", "serve.py"], cmd
     assert "--server.address=0.0.0.0" in cmd, cmd
+    assert cmd[2] == run_replicas_script(), "the image and deploy/run_replicas.py serve the same"
+
+
+def run_replicas_script() -> str:
+    """The script each replica of ``deploy/run_replicas.py`` serves (its ``SCRIPT``)."""
+    tree = ast.parse((REPO_ROOT / "deploy" / "run_replicas.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "SCRIPT":
+            return ast.literal_eval(node.value)
+    raise AssertionError("deploy/run_replicas.py has no SCRIPT")
 
 
 def test_every_copy_source_exists_and_is_in_the_build_context():
@@ -193,7 +205,8 @@ def test_every_copy_source_exists_and_is_in_the_build_context():
 
 def test_build_context_holds_the_app_and_nothing_else():
     context = set(build_context())
-    needed = ["app.py", "pyproject.toml", ".streamlit/config.toml", *page_files_named_by_app()]
+    needed = ["serve.py", "app.py", "pyproject.toml", ".streamlit/config.toml"]
+    needed += page_files_named_by_app()
     needed += [p.relative_to(REPO_ROOT).as_posix() for p in REPO_ROOT.glob("bptt_*/**/*.py")]
     missing = [f for f in needed if f not in context]
     assert not missing, f"the image would lack {missing}"
