@@ -37,6 +37,7 @@ TIE_KEY = "tie"  # the step page's tied/untied choice (back to its default: tied
 _sidebar_switch = st.components.v2.component(
     "bptt_sidebar_switch",
     html="",
+    isolate_styles=False,  # no shadow root: the step player stays the page's one isolated component
     js="""
 export default function (component) {
   const collapse = Boolean(component.data && component.data.collapse);

@@ -21,7 +21,11 @@ SLIDE_WIDTH_PX = 1920  # a PNG is this wide: full HD, the width of most projecto
 EXPORT_WIDTH = 1280  # CSS pixels the figure is laid out at for export (when it has no width)
 EXPORT_MIN_HEIGHT = 420
 CAPTION_SIZE = 11
-CAPTION_HEIGHT = 22  # pixels added under the figure for the settings line
+CAPTION_LINE = 15  # pixels per line of the settings caption
+CAPTION_COLOR = "#8a8a8a"  # reads on the light and the dark background alike
+CHAR_WIDTH = 0.55  # average character width, in font sizes (for wrapping the caption)
+WRAP_WIDTH = 640  # pixels: the caption is wrapped for this width when the figure has none
+DEFAULT_HEIGHT = 450  # plotly.js's height when a figure sets none
 TITLE_SIZE = 15
 TITLE_HEIGHT = 44  # top margin for a title
 FORMATS = ("png", "svg")
@@ -35,39 +39,68 @@ def _margin(layout: dict) -> dict:
     return margin
 
 
+def wrap_caption(caption: str, width_px: float) -> list[str]:
+    """The settings line cut at its " · " into lines that fit ``width_px`` at CAPTION_SIZE."""
+    limit = max(30, int(width_px / (CAPTION_SIZE * CHAR_WIDTH)))
+    lines: list[str] = []
+    for part in caption.split(" · "):
+        if lines and len(lines[-1]) + 3 + len(part) <= limit:
+            lines[-1] += " · " + part
+        else:
+            lines.append(part)
+    return lines
+
+
+def _add_title(out: go.Figure, layout: dict, margin: dict, title: str) -> int:
+    """Put ``title`` at the top unless the figure has one; returns the pixels added on top."""
+    if (layout.get("title") or {}).get("text") or not title:
+        return 0
+    out.update_layout(
+        title={"text": title, "x": 0.0, "xanchor": "left", "font": {"size": TITLE_SIZE}}
+    )
+    added = max(0, TITLE_HEIGHT - margin["t"])
+    margin["t"] += added
+    return added
+
+
+def _lift_bottom_legend(out: go.Figure, layout: dict, height: float, band: float) -> None:
+    """A legend anchored to the figure's bottom edge (yref "container") moves up over the
+    caption band, so the two never overlap."""
+    legend = layout.get("legend") or {}
+    if legend.get("yref") == "container" and isinstance(legend.get("y"), int | float):
+        out.update_layout(legend_y=(legend["y"] * height + band) / (height + band))
+
+
 def for_slides(fig: go.Figure, title: str, caption: str, theme: str | None = None) -> go.Figure:
     """A copy of ``fig`` with ``title`` at its top (unless it has one) and ``caption`` (the
-    settings it was drawn with) in a small grey line under everything else. With ``theme``
-    ("light" or "dark") the background is that page's colour, not transparent, so an exported
-    image reads on its own, on any slide."""
+    settings it was drawn with) in small grey lines under everything else, in a band added at
+    the bottom. With ``theme`` ("light" or "dark") the background is that page's colour, not
+    transparent, so an exported image reads on its own, on any slide."""
     out = go.Figure(fig)
     layout = out.layout.to_plotly_json()
-    margin, extra = _margin(layout), CAPTION_HEIGHT
-    has_title = bool((layout.get("title") or {}).get("text"))
-    if not has_title and title:
-        out.update_layout(
-            title={"text": title, "x": 0.0, "xanchor": "left", "font": {"size": TITLE_SIZE}}
-        )
-        extra += max(0, TITLE_HEIGHT - margin["t"])
-        margin["t"] = max(margin["t"], TITLE_HEIGHT)
-    below = margin["b"]
-    margin["b"] += CAPTION_HEIGHT
+    margin = _margin(layout)
+    height = layout.get("height") or DEFAULT_HEIGHT
+    top = _add_title(out, layout, margin, title)
+    lines = wrap_caption(caption, layout.get("width") or WRAP_WIDTH)
+    band = CAPTION_LINE * len(lines) + 6
     out.add_annotation(
-        text=caption,
+        text="<br>".join(lines),
         xref="paper",
         yref="paper",
         x=0.0,
         y=0.0,
         xanchor="left",
         yanchor="top",
-        yshift=-below,
+        yshift=-margin["b"],
+        xshift=-margin["l"] + 8,
         showarrow=False,
         align="left",
-        font={"size": CAPTION_SIZE, "color": "#8a8a8a"},
+        font={"size": CAPTION_SIZE, "color": CAPTION_COLOR},
         name="settings",
     )
-    height = layout.get("height")
-    out.update_layout(margin=margin, height=None if height is None else height + extra)
+    _lift_bottom_legend(out, layout, height, band)
+    margin["b"] += band
+    out.update_layout(margin=margin, height=height + top + band)
     if theme in BACKGROUNDS:
         out.update_layout(paper_bgcolor=BACKGROUNDS[theme])
     return out
