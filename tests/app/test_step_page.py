@@ -257,3 +257,12 @@ def test_reset_settings_restores_defaults(app_test):
     at.sidebar.button(key="reset_settings").click().run()
     assert at.sidebar.slider(key="hidden").value == Settings().hidden_size
     assert at.sidebar.number_input(key="k").value == 0
+
+
+def test_the_notes_expander_names_the_note_properly(app_test):
+    """Issue 12.10: it read “Reading levels's notes”."""
+    at = app_test(query={"notation": "levels (W^r, V, W^{r+1})"})
+    assert_no_exception(at)
+    label = at.expander[0].label
+    assert label == "What to watch for when reading the layered derivation (seed 000)", label
+    assert "'s notes" not in label
