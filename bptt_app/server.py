@@ -14,9 +14,10 @@ What they do, outermost first:
   ``Strict-Transport-Security`` and ``Secure`` on every cookie Streamlit sets (uvicorn takes
   the scheme from a trusted proxy's ``X-Forwarded-Proto``: 127.0.0.1 unless
   ``FORWARDED_ALLOW_IPS`` says otherwise).
-- ``PagePaths``: ``/`` and every page's path get Streamlit's ``index.html`` with one line added
-  that tells the frontend where the server is (``window.__streamlit.BACKEND_BASE_URL``).
-  Without it the frontend, opened at ``/train``, first tries ``/train`` as the server's base URL
+- ``PagePaths``: ``/`` and every page's path get Streamlit's ``index.html`` with one script
+  added (``assets/page_guard.js``) that tells the frontend where the server is
+  (``window.__streamlit.BACKEND_BASE_URL``) and reloads the page when its session is lost (see
+  ``LostSessions``). Without the first, the frontend, opened at ``/train``, first tries ``/train`` as the server's base URL
   (``/train/_stcore/health`` and ``/train/_stcore/host-config``: two 404s in the console), and
   at ``/train/extra/path`` it loads its scripts from ``/train/extra/static/…`` (index.html again:
   "Failed to load module script") and never finds the server. Any other path that is neither a
@@ -24,6 +25,12 @@ What they do, outermost first:
   a 404 page that says so and links every page with the link's settings; Streamlit itself would
   run the default page after a "page not found" console error. ``/_stcore/metrics`` (session
   counts, cached function names and sizes) answers 404 unless ``BPTT_METRICS=1``.
+- ``LostSessions``: a websocket that reconnects to a session this server does not have (the
+  server restarted, nginx sent the browser to another replica, or the tab was away longer than
+  ``server.disconnectedSessionTTL``) is closed with code ``LOST_SESSION_CODE``. Streamlit would
+  give it a new, empty session while the page still shows the old one (its downloads then do
+  nothing: "session ID mismatch"); the page guard reloads the page from its address instead,
+  which holds the settings and the step, and says what was lost.
 - ``IgnoreClearCache``: a client's ``clear_cache`` websocket message (``BackMsg.clear_cache``,
   bytes ``[40, 1]``) is dropped. Streamlit would clear every ``st.cache_data`` and
   ``st.cache_resource`` of the process for every student: the caches are shared, so no student
@@ -60,6 +67,8 @@ HSTS = (b"strict-transport-security", b"max-age=31536000")
 METRICS_ENV = "BPTT_METRICS"  # "1": serve /_stcore/metrics (otherwise 404)
 STREAMLIT_PREFIXES = frozenset({"_stcore", "media", "component", "static", "app"})
 APP_TITLE = "BPTT Explainer"
+PAGE_GUARD = Path(__file__).parent / "assets" / "page_guard.js"
+LOST_SESSION_CODE = 4100  # websocket close code: the session is gone (assets/page_guard.js)
 
 
 # --------------------------------------------------------------------------- headers
@@ -138,16 +147,14 @@ def classify(path: str, prefix: str = "") -> str:
 
 @cache
 def page_html(prefix: str) -> bytes:
-    """Streamlit's index.html, telling the frontend that the server is at ``prefix``."""
+    """Streamlit's index.html with the page guard, which knows the server is at ``prefix``."""
     index = Path(file_util.get_static_dir(), "index.html").read_text(encoding="utf-8")
     base = prefix.strip("/") + "/" if prefix else ""
-    script = (
-        "<script>window.__streamlit = Object.assign({}, window.__streamlit, "
-        f'{{BACKEND_BASE_URL: window.location.origin + "/{base}"}});</script>'
-    )
+    guard = PAGE_GUARD.read_text(encoding="utf-8").replace("__BASE__", base)
+    guard = guard.replace("LOST_CODE = 4100", f"LOST_CODE = {LOST_SESSION_CODE}")
     if "<head>" not in index:  # pragma: no cover - guards a Streamlit upgrade
         raise RuntimeError("Streamlit's index.html has no <head>: check bptt_app.server")
-    return index.replace("<head>", "<head>" + script, 1).encode("utf-8")
+    return index.replace("<head>", f"<head><script>{guard}</script>", 1).encode("utf-8")
 
 
 def not_found_page(path: str, query: str, prefix: str = "") -> str:
@@ -251,6 +258,52 @@ class IgnoreClearCache:
         await self.app(scope, receive_filtered, send)
 
 
+def existing_session_id(scope: Scope) -> str | None:
+    """The session a reconnecting websocket asks for: the third entry of its subprotocols
+    (``streamlit, <xsrf token>, <session id>``, as Streamlit 1.67's frontend sends them)."""
+    for name, value in scope.get("headers", ()):
+        if name.lower() == b"sec-websocket-protocol":
+            entries = [v.strip() for v in value.decode("latin-1").split(",")]
+            return entries[2] if len(entries) >= 3 and entries[2] else None
+    return None
+
+
+def session_known(session_id: str) -> bool:
+    """Whether this server holds ``session_id`` (connected, or disconnected and resumable).
+    True when it cannot tell: a lost session must never be reported wrongly."""
+    from streamlit.runtime import Runtime
+
+    if not Runtime.exists():
+        return True
+    manager = getattr(Runtime.instance(), "_session_mgr", None)  # Streamlit 1.67
+    lookup = getattr(manager, "get_session_info", None)
+    return True if lookup is None else lookup(session_id) is not None
+
+
+class LostSessions:
+    """Close a websocket that asks for a session this server does not have (see the module)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        wanted = None
+        if scope["type"] == "websocket" and scope["path"].endswith("/_stcore/stream"):
+            wanted = existing_session_id(scope)
+        if wanted is None or session_known(wanted):
+            await self.app(scope, receive, send)
+            return
+        _LOGGER.info("A page asked for session %s, which is gone: it reloads", wanted[:8])
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept", "subprotocol": "streamlit"})
+        await send({"type": "websocket.close", "code": LOST_SESSION_CODE, "reason": "session lost"})
+
+
 def server_middleware() -> list[Middleware]:
     """The middleware ``serve.py`` gives ``st.App``, outermost first."""
-    return [Middleware(SecurityHeaders), Middleware(PagePaths), Middleware(IgnoreClearCache)]
+    return [
+        Middleware(SecurityHeaders),
+        Middleware(PagePaths),
+        Middleware(LostSessions),
+        Middleware(IgnoreClearCache),
+    ]

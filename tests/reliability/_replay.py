@@ -39,6 +39,7 @@ class ReplayClient:
         self.page_hash = ""
         self.widgets: dict[str, str] = {}  # key → widget id (last drawn)
         self.elements: dict[str, Any] = {}  # key → the widget's element proto
+        self.fragment_of: dict[str, str] = {}  # key → id of the fragment that drew it ("")
         self.values: dict[str, WidgetState] = {}  # widget id → the value this client set
         self.exceptions: list[str] = []
         self.texts: list[str] = []  # markdown and alert bodies of the current run
@@ -120,6 +121,19 @@ class ReplayClient:
         trigger = WidgetState(id=self.widget_id(key), trigger_value=True)
         return await self.rerun(trigger, fragment_id, timeout)
 
+    async def component_event(
+        self, key: str, event: str, value: Any, timeout: float = 120, fragment: bool = True
+    ) -> float:
+        """A ``setTriggerValue(event, value)`` of the st.components.v2 component ``key``: a
+        rerun of the fragment that drew it (a full run without ``fragment``)."""
+        import json
+
+        trigger_id = f"$$STREAMLIT_INTERNAL_KEY_{self.widget_id(key)}__events"
+        payload = json.dumps([{"event": event, "value": value}])
+        trigger = WidgetState(id=trigger_id, json_trigger_value=payload)
+        fragment_id = self.fragment_of.get(key, "") if fragment else ""
+        return await self.rerun(trigger, fragment_id, timeout)
+
     async def set_value(self, key: str, timeout: float = 120, **value: Any) -> float:
         """Set a widget (``int_value=3``, ``string_value="x"``, …) and rerun."""
         state = WidgetState(id=self.widget_id(key), **value)
@@ -143,7 +157,7 @@ class ReplayClient:
         elif kind == "navigation":
             self.page_hash = m.navigation.page_script_hash
         elif kind == "delta" and m.delta.WhichOneof("type") == "new_element":
-            self.on_element(m.delta.new_element)
+            self.on_element(m.delta.new_element, m.delta.fragment_id)
         elif kind == "auto_rerun" and self.follow_timers:
             self._start_timer(m.auto_rerun.fragment_id, m.auto_rerun.interval)
         elif kind == "stop_auto_rerun":
@@ -152,7 +166,7 @@ class ReplayClient:
             self.runs_done += 1
             self._finished.set()
 
-    def on_element(self, el: Any) -> None:
+    def on_element(self, el: Any, fragment_id: str = "") -> None:
         kind = el.WhichOneof("type")
         if kind == "exception":
             self.exceptions.append(f"{el.exception.type}: {el.exception.message}")
@@ -164,6 +178,7 @@ class ReplayClient:
             key = wid.rsplit("-", 1)[-1]
             self.widgets[key] = wid
             self.elements[key] = widget
+            self.fragment_of[key] = fragment_id
         if self.on_element_hook is not None:
             self.on_element_hook(el)
 

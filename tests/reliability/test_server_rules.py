@@ -105,7 +105,7 @@ def test_paths_under_a_base_url():
     assert classify("/other/train", "/bptt") == "streamlit"  # not ours: Streamlit answers
 
 
-def test_page_html_tells_the_frontend_where_the_server_is():
+def test_page_html_tells_the_frontend_where_the_server_is_and_guards_its_session():
     index = Path(file_util.get_static_dir(), "index.html").read_text(encoding="utf-8")
     served = page_html("").decode("utf-8")
     script = served[served.index("<head>") + 6 : served.index("</script>") + 9]
@@ -113,6 +113,7 @@ def test_page_html_tells_the_frontend_where_the_server_is():
     assert served.replace(script, "", 1) == index, "nothing else of index.html may change"
     assert served.index("BACKEND_BASE_URL") < served.index('type="module"'), "must run first"
     assert 'window.location.origin + "/bptt/"' in page_html("/bptt").decode()
+    assert f"LOST_CODE = {server.LOST_SESSION_CODE};" in script
 
 
 class _Tags(html.parser.HTMLParser):
@@ -123,7 +124,7 @@ class _Tags(html.parser.HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
-        self.hrefs += [v for k, v in attrs if k == "href"]
+        self.hrefs += [v for k, v in attrs if k == "href" and tag == "a"]
 
 
 def test_not_found_page_escapes_the_path_and_keeps_the_settings():
@@ -191,6 +192,49 @@ def test_a_header_streamlit_already_sends_is_not_doubled():
 
 
 # --------------------------------------------------------------------------- websocket
+
+
+def _websocket(app, headers: list[tuple[bytes, bytes]]) -> list[dict]:
+    """Open a websocket to ``app`` with ``headers``; what it sent back."""
+    sent: list[dict] = []
+    incoming = [{"type": "websocket.connect"}, {"type": "websocket.disconnect", "code": 1000}]
+
+    async def receive():
+        return incoming.pop(0)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "websocket", "path": "/_stcore/stream", "headers": headers}
+    asyncio.run(app(scope, receive, send))
+    return sent
+
+
+def test_a_reconnect_to_a_lost_session_is_closed_with_its_code(monkeypatch: pytest.MonkeyPatch):
+    reached: list[str] = []
+
+    async def streamlit_ws(scope, receive, send):
+        reached.append(server.existing_session_id(scope) or "new")
+
+    known = {"alive-session"}
+    monkeypatch.setattr(server, "session_known", lambda sid: sid in known)
+    app = server.LostSessions(streamlit_ws)
+    protocols = b"streamlit, xsrf-token, "
+    assert _websocket(app, [(b"sec-websocket-protocol", protocols + b"alive-session")]) == []
+    assert _websocket(app, [(b"sec-websocket-protocol", b"streamlit, xsrf-token")]) == []
+    assert reached == ["alive-session", "new"], "known and new sessions go to Streamlit"
+    sent = _websocket(app, [(b"sec-websocket-protocol", protocols + b"gone-session")])
+    assert [m["type"] for m in sent] == ["websocket.accept", "websocket.close"]
+    assert sent[1]["code"] == server.LOST_SESSION_CODE and reached == ["alive-session", "new"]
+
+
+def test_session_lookup_never_reports_a_lost_session_without_a_runtime(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    from streamlit.runtime import Runtime
+
+    monkeypatch.setattr(Runtime, "_instance", None)
+    assert server.session_known("anything")  # no Runtime in this process: cannot tell
 
 
 def test_clear_cache_never_reaches_streamlit_and_everything_else_does():
