@@ -41,7 +41,7 @@ html { font-size: 20px; }
 [data-testid='stMainBlockContainer'] { padding-left: 1.5rem; padding-right: 1.5rem;
   padding-top: 3.2rem; max-width: 100%; }
 [data-testid='stMainBlockContainer'] h1 { font-size: 2.1rem; padding-top: 0; }
-.st-key-step_player { zoom: 1.25; }
+.st-key-step_player { zoom: 1.2; }
 </style>"""
     )
 

@@ -348,6 +348,7 @@ def main() -> None:
     st.title("Train live")
     with explanation("What this page shows"):
         st.markdown(intro(notation))
+        about = st.container()  # the text's summary, once it is known
     if show_problems(text_problems(settings.text) + settings_problems(settings)):
         st.caption(
             f"Your own text can have up to {MAX_TEXT_CHARS:,} characters; longer texts are "
@@ -359,8 +360,7 @@ def main() -> None:
     view = train_page_view(
         sess, notation, speed=sess.rates() if sess.playing else None, max_text_chars=MAX_TEXT_CHARS
     )
-    with explanation("About this text"):
-        st.caption(view.summary)
+    about.caption(view.summary)
     render_controls(sess)
     render_warnings(view)
     sess.request_full_send()  # a full run redraws the panel: it gets the whole history

@@ -80,16 +80,22 @@ class Chart {
 
   draw(rows, count, data, logY) {
     const canvas = this.canvas;
-    const width = Math.max(200, canvas.parentElement.clientWidth);
+    // k: the page's type scale (1 at Streamlit's 16 px; larger in presentation mode). The chart
+    // is drawn in units of 1/k CSS pixels, so its labels grow with the page's text.
+    const k = Math.max(1, parseFloat(getComputedStyle(document.documentElement).fontSize) / 16 || 1);
+    this.scale = k;
+    const cssWidth = Math.max(200, canvas.parentElement.clientWidth);
+    const cssHeight = Math.round(HEIGHT * k);
+    const width = cssWidth / k;
     const ratio = window.devicePixelRatio || 1;
-    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(HEIGHT * ratio)) {
-      canvas.width = Math.round(width * ratio);
-      canvas.height = Math.round(HEIGHT * ratio);
-      canvas.style.width = `${width}px`;
-      canvas.style.height = `${HEIGHT}px`;
+    if (canvas.width !== Math.round(cssWidth * ratio) || canvas.height !== Math.round(cssHeight * ratio)) {
+      canvas.width = Math.round(cssWidth * ratio);
+      canvas.height = Math.round(cssHeight * ratio);
+      canvas.style.width = `${cssWidth}px`;
+      canvas.style.height = `${cssHeight}px`;
     }
     const ctx = canvas.getContext("2d");
-    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.setTransform(ratio * k, 0, 0, ratio * k, 0, 0);
     ctx.clearRect(0, 0, width, HEIGHT);
     const text = css(this.figure, "--st-text-color", "#31333f");
     const font = css(this.figure, "--st-font", "sans-serif");
@@ -186,8 +192,10 @@ class Chart {
   }
 
   hover(ctx, box, sc, points, text) {
-    if (this.hoverX === null || this.hoverX < box.left || this.hoverX > box.right) { this.tip.hidden = true; return; }
-    const u = sc.x0 + ((this.hoverX - box.left) / (box.right - box.left)) * (sc.x1 - sc.x0);
+    const k = this.scale || 1;
+    const hx = this.hoverX === null ? null : this.hoverX / k;  // CSS pixels → chart units
+    if (hx === null || hx < box.left || hx > box.right) { this.tip.hidden = true; return; }
+    const u = sc.x0 + ((hx - box.left) / (box.right - box.left)) * (sc.x1 - sc.x0);
     let best = points[0];
     for (const p of points) if (Math.abs(p[U] - u) < Math.abs(best[U] - u)) best = p;
     const x = sc.fx(best[U]);
@@ -196,7 +204,7 @@ class Chart {
     ctx.setLineDash([]); ctx.globalAlpha = 1;
     this.tip.textContent = this.spec.tip(best);
     this.tip.hidden = false;
-    this.tip.style.left = `${Math.min(x + 8, box.right - 180)}px`;
+    this.tip.style.left = `${Math.min(x + 8, box.right - 180) * k}px`;
   }
 }
 
