@@ -32,14 +32,19 @@ def corrections_table(view: NoteView) -> str:
     return "| where in the note | what is wrong | the note → corrected |\n|---|---|---|\n" + rows
 
 
+def _strike(tex: str) -> str:
+    return rf"\text{{\sout{{$\displaystyle {tex}$}}}}"
+
+
 def struck(tex: str) -> str:
-    """The note's wrong form struck through (KaTeX \\sout), row by row and cell by cell when it
-    is stacked, so that no line reads as a fraction bar."""
+    """The note's wrong form struck through, row by row and cell by cell when it is stacked, so
+    that no line reads as a fraction bar. KaTeX strikes text only (\\sout in math mode warns in
+    the console), so each piece is math inside a struck text box."""
     begin, end = ALIGNED
     if not (tex.startswith(begin) and tex.endswith(end)):
-        return rf"\sout{{{tex}}}"
+        return _strike(tex)
     rows = tex[len(begin) : -len(end)].split(r" \\[2pt] ")
-    cells = [" & ".join(rf"\sout{{{c}}}" if c.strip() else c for c in r.split("&")) for r in rows]
+    cells = [" & ".join(_strike(c) if c.strip() else c for c in r.split("&")) for r in rows]
     return begin + r" \\[2pt] ".join(cells) + end
 
 

@@ -218,14 +218,17 @@ def no_server_tracebacks() -> Iterator[None]:
 
 
 def watch_console(page: Page) -> list[str]:
-    """Collect the console errors and uncaught exceptions of ``page`` into the returned list."""
+    """Collect the console errors, KaTeX's warnings (a formula KaTeX renders with a complaint,
+    e.g. a text-only command in math mode) and uncaught exceptions of ``page``."""
     errors: list[str] = []
 
     def on_console(message) -> None:
-        if message.type != "error":
+        text = message.text.lower()
+        katex = message.type == "warning" and ("katex" in text or "latex-incompatible" in text)
+        if message.type != "error" and not katex:
             return
         where = (message.location or {}).get("url", "")
-        errors.append(f"console error: {message.text} ({where})")
+        errors.append(f"console {message.type}: {message.text} ({where})")
 
     page.on("console", on_console)
     page.on("pageerror", lambda exc: errors.append(f"uncaught exception: {exc}"))
