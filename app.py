@@ -46,6 +46,7 @@ html { font-size: 20px; }
     )
 
 navigation = st.navigation(app_pages(), position="sidebar")
+classroom.note_page(navigation.title)
 settings = render_sidebar()
 store_settings(settings)
 classroom.follow_preset()

@@ -26,7 +26,9 @@ from bptt_viz.figures.slides import FORMATS
 
 PRESENT_KEY = "present"  # the toggle; in the URL as present=1
 PRESENT_URL_VALUES = ("1", "true", "yes", "on")
-APPLIED_KEY = "_present_applied"  # the mode the sidebar was last collapsed/opened for
+APPLIED_KEY = "_present_applied"  # (mode, page) the sidebar was last collapsed/opened for
+PAGE_KEY = "_present_page"  # the title of the page this run shows
+SWITCHES_KEY = "_present_switches"  # how many times the sidebar was switched (component keys)
 FORMAT_KEY = "fig_format"  # "png" | "svg": what a figure's camera button downloads
 GOTO_KEY = "_preset_goto"  # the page a preset button asked to open (set in its callback)
 LAST_PRESET_KEY = "_preset_last"  # the key of the last preset applied in this session
@@ -68,19 +70,28 @@ def presenting() -> bool:
     return bool(st.session_state.get(PRESENT_KEY, False))
 
 
+def note_page(title: str) -> None:
+    """The page this run shows (app.py, before the sidebar): presenting, a new page closes the
+    sidebar again (it was opened to pick the page)."""
+    st.session_state[PAGE_KEY] = title
+
+
 def _follow_mode() -> None:
-    """Keep ``present=1`` in the address bar while presenting; collapse (or reopen) the
-    sidebar once, in the run after the mode changed."""
+    """Keep ``present=1`` in the address bar while presenting; collapse the sidebar once when
+    the mode is switched on or another page is opened in it, and reopen it when switched off."""
     on = presenting()
-    if on:
+    if on and st.query_params.get(PRESENT_KEY) != "1":
         st.query_params[PRESENT_KEY] = "1"
-    elif PRESENT_KEY in st.query_params:
+    elif not on and PRESENT_KEY in st.query_params:
         del st.query_params[PRESENT_KEY]
-    if st.session_state.get(APPLIED_KEY) is None and not on:
-        st.session_state[APPLIED_KEY] = False  # a normal first visit: leave the sidebar be
-    if st.session_state.get(APPLIED_KEY) != on:
-        st.session_state[APPLIED_KEY] = on
-        _sidebar_switch(data={"collapse": on}, key=f"sidebar_switch_{int(on)}")
+    wanted = (True, st.session_state.get(PAGE_KEY)) if on else (False, None)
+    applied = st.session_state.get(APPLIED_KEY)
+    if applied is None and not on:
+        applied = st.session_state[APPLIED_KEY] = wanted  # a normal first visit: leave it be
+    if applied != wanted:
+        st.session_state[APPLIED_KEY] = wanted
+        count = st.session_state[SWITCHES_KEY] = st.session_state.get(SWITCHES_KEY, 0) + 1
+        _sidebar_switch(data={"collapse": on}, key=f"sidebar_switch_{count}")  # a fresh mount
 
 
 @contextlib.contextmanager

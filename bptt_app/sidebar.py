@@ -226,17 +226,8 @@ def _network_widgets() -> dict[str, object]:
         )
         activation = st.selectbox("Hidden activation f", list(ACTIVATIONS), key="act", bind=BIND)
         out_label = st.selectbox("Output and loss", list(OUTPUT_LOSS), key="out", bind=BIND)
-        init_label = st.selectbox(
-            "Initial weights",
-            list(INIT_CHOICES),
-            key="init",
-            bind=BIND,
-            help="Random: Xavier, a fixed scale σ, or W_hh rescaled to a spectral radius ρ. "
-            "By hand: weights you type in a table on Step through BPTT (H = 2, two characters).",
-        )
+        init_label = _init_widget()
         init = INIT_CHOICES[init_label]
-        if init == "hand":
-            st.caption("The weights are in a table on **Step through BPTT**, above the player.")
         scale = st.number_input(
             "Weight scale σ (fixed scale)",
             min_value=1e-4,
@@ -265,6 +256,21 @@ def _network_widgets() -> dict[str, object]:
         **{"hidden": hidden, "act": activation, "out": out_label, "init": init_label},
         **{"scale": scale, "radius": radius, "seed": seed},
     }
+
+
+def _init_widget() -> str:
+    """The initialisation choice (its label); for weights set by hand, where to edit them."""
+    label = st.selectbox(
+        "Initial weights",
+        list(INIT_CHOICES),
+        key="init",
+        bind=BIND,
+        help="Random: Xavier, a fixed scale σ, or W_hh rescaled to a spectral radius ρ. "
+        "By hand: weights you type in a table on Step through BPTT (H = 2, two characters).",
+    )
+    if INIT_CHOICES[label] == "hand":
+        st.caption("The weights are in a table on **Step through BPTT**, above the player.")
+    return label
 
 
 def _training_widgets() -> dict[str, object]:

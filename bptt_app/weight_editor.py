@@ -126,10 +126,10 @@ def _random(settings: Settings) -> None:
     """The seed's Xavier draw for this network (H = 2, two characters), as the table's start."""
     config = RNNConfig(hw.V, hw.H, hw.V, settings.activation, settings.output, settings.loss)
     params = TrainingConfig(hidden_size=hw.H, seed=settings.seed).initial_params(config)
-    set_weights(tuple(float(v) for v in params.flat()))
+    set_weights(hw.rounded(tuple(float(v) for v in params.flat()), 2))
     st.session_state[MESSAGE_KEY] = (
         "success",
-        f"Random (Xavier) weights of seed {settings.seed}; round them for the board.",
+        f"Random (Xavier) weights of seed {settings.seed}, rounded to 2 decimals.",
     )
 
 
@@ -148,13 +148,15 @@ def render_editor(settings: Settings) -> None:
     st.caption(
         f"Left: one row per hidden unit, its weights from the input character, from "
         f"{n.plain('h', 't−1')} (columns h1, h2) and its bias. Right: one row per character, "
-        f"the weights of its output {n.plain('o')} from {n.plain('h')} and its bias."
+        f"the weights of its output {n.plain('o')} from {n.plain('h')} and its bias. Type a "
+        "number (±10 at most) and press Enter: every step below follows, and the link carries "
+        "the weights (w=…)."
     )
     with st.container(horizontal=True, gap="small"):
         st.button("Round to 1 decimal", on_click=_round, args=(1,), key="hand_round_1")
         st.button("Round to 2 decimals", on_click=_round, args=(2,), key="hand_round_2")
         st.button(
-            f"Random weights (seed {settings.seed})",
+            f"Random weights (seed {settings.seed}, 2 decimals)",
             on_click=_random,
             args=(settings,),
             key="hand_random",
@@ -163,11 +165,6 @@ def render_editor(settings: Settings) -> None:
     if message is not None:
         level, text = message
         (st.error if level == "error" else st.success)(text)
-    st.caption(
-        "Type a number in any cell (±10 at most) and press Enter: every step of the player "
-        "is recomputed from these weights, and the address bar's link carries them (w=…). "
-        "Columns: the input character, h1/h2 of the step before, the bias."
-    )
 
 
 def _table(table: hw.WeightTable, weights: tuple[float, ...]) -> None:

@@ -148,35 +148,40 @@ def render_curve_figures(sess: TrainSession, view: TrainPageView, fig: FigureCon
     if not box.open:  # drawn only while open: two more figures on every paused run otherwise
         return
     with box:
-        c, labels = view.curves, view.labels
-        fig.show(
-            loss_curve(
-                c.update,
-                c.loss,
-                c.smoothed,
-                c.chance,
-                loss_name=labels.loss_name,
-                chance_label=labels.chance_label,
-                bucket=c.bucket,
-                smooth_span=c.smooth_span,
-                events=labels.events,
-                min_x_span=labels.min_x_span,
-            ),
-            key="train_loss_figure",
-            title="The loss while training",
-        )
-        fig.show(
-            grad_norm_curve(
-                c.update,
-                c.grad_norm,
-                c.clipped,
-                threshold=labels.clip_threshold,
-                clip_note=labels.clip_note,
-                bucket=c.bucket,
-            ),
-            key="train_grad_figure",
-            title="The gradient norm while training",
-        )
+        curve_slides(view, fig)
+
+
+def curve_slides(view: TrainPageView, fig: FigureContext) -> None:
+    """The loss and the gradient norm of the whole history, as Plotly figures."""
+    c, labels = view.curves, view.labels
+    fig.show(
+        loss_curve(
+            c.update,
+            c.loss,
+            c.smoothed,
+            c.chance,
+            loss_name=labels.loss_name,
+            chance_label=labels.chance_label,
+            bucket=c.bucket,
+            smooth_span=c.smooth_span,
+            events=labels.events,
+            min_x_span=labels.min_x_span,
+        ),
+        key="train_loss_figure",
+        title="The loss while training",
+    )
+    fig.show(
+        grad_norm_curve(
+            c.update,
+            c.grad_norm,
+            c.clipped,
+            threshold=labels.clip_threshold,
+            clip_note=labels.clip_note,
+            bucket=c.bucket,
+        ),
+        key="train_grad_figure",
+        title="The gradient norm while training",
+    )
 
 
 # ---------------------------------------------------------------------------- predictions, sample

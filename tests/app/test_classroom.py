@@ -355,3 +355,20 @@ def test_the_training_curves_are_figures_for_slides_while_paused(app_test):
     np.testing.assert_allclose(array(raw["y"])[1:], history["loss"].to_numpy(), rtol=1e-12)
     grad_figure, _ = found["train_grad_figure"]
     assert grad_figure["layout"]["title"]["text"] == "The gradient norm while training"
+
+
+def test_rounding_and_random_weights_from_the_buttons(app_test):
+    precise = BY_HAND.map(np.copy)
+    precise.W_xh[0, 0] = 0.456
+    precise.b_h[0] = -0.25
+    at = app_test(query=hand_query(hw.encode(tuple(float(v) for v in precise.flat()))))
+    at.button(key="hand_round_1").click().run()
+    assert_no_exception(at)
+    rounded = precise.map(np.copy)
+    rounded.W_xh[0, 0], rounded.b_h[0] = 0.5, -0.3
+    assert at.query_params["w"] == hw.encode(tuple(float(v) for v in rounded.flat()))
+    assert_player_is_engine(step_player(at), rounded, "rounded to one decimal")
+    assert "Rounded every weight to 1 decimal." in [s.value for s in at.success]
+    at.button(key="hand_random").click().run()
+    xavier = init_params(RNNConfig(2, 2, 2), 0).map(lambda a: np.round(a, 2))
+    assert_player_is_engine(step_player(at), xavier, "the seed's random weights")

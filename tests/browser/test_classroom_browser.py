@@ -259,6 +259,12 @@ OUTSIDE = """() => {
 }"""
 
 
+SIDEBAR_RIGHT = (
+    "(document.querySelector(\"[data-testid='stSidebar']\") || {getBoundingClientRect: () =>"
+    " ({right: 0})}).getBoundingClientRect().right"
+)
+
+
 def sidebar_width(page: Page) -> float:
     box = page.locator("[data-testid='stSidebar']").bounding_box()
     return 0.0 if box is None else max(0.0, box["x"] + box["width"])
@@ -275,10 +281,7 @@ def test_presentation_mode_fits_a_projector_and_the_keys_still_step(
         page.locator(".st-key-present").get_by_text("Presentation mode").click()
         page.wait_for_function("() => new URL(location.href).searchParams.get('present') === '1'")
         wait_idle(page)
-        page.wait_for_function(
-            "() => { const s = document.querySelector(\"[data-testid='stSidebar']\");"
-            " return !s || s.getBoundingClientRect().right <= 1; }"
-        )
+        page.wait_for_function(f"() => ({SIDEBAR_RIGHT}) <= 1")
         expect(page.get_by_text("What this page shows")).to_be_visible()
         assert next_button.bounding_box()["height"] > 1.15 * normal, "the player is not enlarged"
         size = page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)")
@@ -293,8 +296,25 @@ def test_presentation_mode_fits_a_projector_and_the_keys_still_step(
             assert not page.evaluate(OUTSIDE), f"{path} at {width}×{height}"
             assert sidebar_width(page) <= 1, f"{path}: the sidebar is open"
             assert_no_exception(page)
+        leave_by_the_sidebar(page)
     finally:
         close(page)
+
+
+def leave_by_the_sidebar(page: Page) -> None:
+    """Opened to pick another page, the sidebar closes again on it; switched off, presentation
+    mode opens the sidebar and leaves the address bar."""
+    page.locator("[data-testid='stExpandSidebarButton']").click()
+    page.wait_for_function(f"() => ({SIDEBAR_RIGHT}) > 100")
+    page.locator("[data-testid='stSidebarNav']").get_by_text("Train live").click()
+    page.wait_for_url(re.compile(r".*/train\?present=1"))
+    page.wait_for_function(f"() => ({SIDEBAR_RIGHT}) <= 1")
+    page.locator("[data-testid='stExpandSidebarButton']").click()
+    page.locator(".st-key-present").get_by_text("Presentation mode").click()
+    page.wait_for_function("() => !new URL(location.href).searchParams.has('present')")
+    wait_idle(page)
+    assert sidebar_width(page) > 100, "the sidebar is back"
+    expect(page.get_by_text("What this page shows")).to_have_count(0)
 
 
 # --------------------------------------------------------------------------- figures for slides
