@@ -23,36 +23,19 @@ from bptt_viz.figures.slides import (
     export_config,
     file_name,
     for_slides,
+    network_words,
     settings_line,
+    training_words,
 )
 
 PRESENT_FACTOR = 1.3  # fonts, margins and heights on a projector
 
 
-def network_words(settings: Settings) -> tuple[str, ...]:
-    """What fixes the initial network, in words."""
-    t = settings.training()
-    init = {
-        "radius": f"ρ(W_hh) = {settings.spectral_radius:g} at init",
-        "scale": f"σ = {settings.init_scale:g} at init",
-        "hand": "weights set by hand" if settings.hand_weights_apply else "",
-    }.get(settings.init, "")
-    words = (f"H = {t.hidden_size}", t.activation, f"{t.output} + {t.loss}", init)
-    return (*(w for w in words if w), f"seed {t.seed}")
-
-
-def training_words(settings: Settings) -> tuple[str, ...]:
-    """What training adds: truncation, η and optimizer, clipping."""
-    t = settings.training()
-    k = "full BPTT" if t.truncation is None else f"k = {t.truncation}"
-    clip = "no clipping" if t.clip == "none" else f"clip {t.clip} {t.clip_threshold:g}"
-    return (k, f"η = {t.learning_rate:g} ({t.optimizer})", clip)
-
-
 def caption(settings: Settings, extra: Sequence[str] = (), training: bool = True) -> str:
     """The settings line under a figure (``training``: the figure depends on training too)."""
-    more = training_words(settings) if training else ()
-    return settings_line(settings.text, network_words(settings), more, extra)
+    t = settings.training()
+    more = training_words(t) if training else ()
+    return settings_line(settings.text, network_words(t), more, extra)
 
 
 def _theme() -> str | None:

@@ -18,6 +18,7 @@ from bptt_app.train_session import TrainSession
 from bptt_core.records import OnlinePassRecord, PassRecord
 from bptt_core.trainer import TrainingConfig
 from bptt_core.untied import UntiedPassRecord, UntiedTrainer, copy_params
+from bptt_viz.figures.slides import network_words, settings_line, training_words
 from bptt_viz.labels import display_char
 from bptt_viz.notation import get_notation
 from bptt_viz.player.online import OnlineInput
@@ -33,13 +34,8 @@ UNTIED_KEY = "_untied_run"  # session: the untied run
 
 
 def settings_caption(text: str, s: TrainingConfig) -> str:
-    """The settings a figure was drawn with, in one line (under downloaded figures)."""
-    shown = text if len(text) <= 24 else text[:23] + "…"
-    k = "full BPTT" if s.truncation is None else f"k = {s.truncation}"
-    return (
-        f"“{shown}” · H = {s.hidden_size} · {s.activation} · {s.output} + {s.loss} · seed "
-        f"{s.seed} · {k} · η = {s.learning_rate:g} ({s.optimizer}) · BPTT Explainer"
-    )
+    """The settings a drawing was made with, in one line (under downloaded drawings)."""
+    return settings_line(text, network_words(s), training_words(s))
 
 
 def pass_heading(update: int, T: int, chunk_start: int, text_length: int, what: str) -> str:
@@ -180,6 +176,7 @@ class UntiedRun:
             self.text,
             **{k: getattr(s, k) for k in ("hidden_size", "activation", "output", "loss")},
             **{k: getattr(s, k) for k in ("init", "init_scale", "spectral_radius", "seed")},
+            initial_weights=s.initial_weights,
             learning_rate=s.learning_rate,
             truncation=s.truncation,
         )
@@ -209,7 +206,7 @@ class UntiedRun:
             target_chars=corpus.target_chars,
             untied=UntiedInput(record, self.settings.learning_rate),
             heading=pass_heading(record.update, corpus.T, 0, len(corpus.text), "untied copies"),
-            caption=settings_caption(corpus.text, self.settings) + " · untied",
+            caption=settings_caption(corpus.text, tr.settings) + " · untied",
         )
 
     def go(self, action: str) -> None:

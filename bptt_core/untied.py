@@ -150,7 +150,8 @@ class UntiedTrainer:
     """
 
     def __init__(self, text: str, **hyperparameters: object) -> None:
-        self.settings = TrainingConfig(**hyperparameters)  # type: ignore[arg-type]
+        plain = {"optimizer": "sgd", "clip": "none"}  # what step() does, whatever was asked
+        self.settings = TrainingConfig(**{**hyperparameters, **plain})  # type: ignore[arg-type]
         self.corpus = Corpus(text)
         self.config = self.settings.network(self.corpus.V)
         self.copies = untie(self.settings.initial_params(self.config), self.corpus.T)

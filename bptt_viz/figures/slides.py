@@ -17,6 +17,8 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
+from bptt_core.trainer import TrainingConfig
+
 SLIDE_WIDTH_PX = 1920  # a PNG is this wide: full HD, the width of most projectors and slides
 EXPORT_WIDTH = 1280  # CSS pixels the figure is laid out at for export (when it has no width)
 EXPORT_MIN_HEIGHT = 420
@@ -176,6 +178,27 @@ def export_config(fig: go.Figure, fmt: str, filename: str) -> dict:
             "scale": scale,
         },
     }
+
+
+def network_words(t: TrainingConfig) -> tuple[str, ...]:
+    """What fixes the initial network, in words: H, f, g + loss, the initialisation, the seed."""
+    if t.initial_weights is not None:
+        init = "weights set by hand"
+    elif t.spectral_radius is not None:
+        init = f"ρ(W_hh) = {t.spectral_radius:g} at init"
+    elif t.init == "scale":
+        init = f"σ = {t.init_scale:g} at init"
+    else:
+        init = ""
+    words = (f"H = {t.hidden_size}", t.activation, f"{t.output} + {t.loss}", init)
+    return (*(w for w in words if w), f"seed {t.seed}")
+
+
+def training_words(t: TrainingConfig) -> tuple[str, ...]:
+    """What training adds, in words: truncation, η and optimizer, clipping."""
+    k = "full BPTT" if t.truncation is None else f"k = {t.truncation}"
+    clip = "no clipping" if t.clip == "none" else f"clip {t.clip} {t.clip_threshold:g}"
+    return (k, f"η = {t.learning_rate:g} ({t.optimizer})", clip)
 
 
 def settings_line(

@@ -171,3 +171,22 @@ def test_an_online_pass_is_stepped_update_by_update(app_test):
     record = reference.step(record=True).record
     status = next(p for p in data["panels"] if p["id"] == "status")["slots"]["status"]
     assert f"{record.steps[1].trace.loss:.4f}" in status["table"][status["index"][3]]
+
+
+def test_untied_copies_start_from_the_weights_set_by_hand_and_say_so():
+    from bptt_app.step_runs import UntiedRun
+    from bptt_core.untied import untie
+
+    settings = Settings(text="abab", hidden_size=2, init="hand")
+    assert settings.hand_weights_apply
+    run = UntiedRun(settings)
+    tied = Trainer(settings.text, **vars(settings.training())).params
+    expected = untie(tied, run.trainer.corpus.T)
+    for name in PARAM_NAMES:
+        np.testing.assert_array_equal(
+            getattr(run.trainer.copies, name), getattr(expected, name), err_msg=name
+        )
+    record = run.records(1)[0]
+    caption = run.pass_input(record, settings.notation).caption
+    assert "weights set by hand" in caption and "(sgd)" in caption, caption
+    assert caption.endswith("untied"), caption

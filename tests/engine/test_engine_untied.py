@@ -7,6 +7,7 @@ import pytest
 
 from bptt_core import PARAM_NAMES, Corpus, RNNConfig, backward, forward, init_params
 from bptt_core.untied import (
+    UntiedTrainer,
     backward_untied,
     copy_params,
     forward_untied,
@@ -123,3 +124,9 @@ def test_untied_training_starts_as_the_rnn_and_then_drifts():
     assert untied.updates == 0, "a fork leaves the trainer alone"
     untied.train(30)
     assert untied.updates == 30 and untied.fork().step().fwd.loss < first.fwd.loss
+
+
+def test_the_untied_trainer_says_what_it_does_plain_steps_without_clipping():
+    trainer = UntiedTrainer("hello", optimizer="adam", clip="norm", learning_rate=0.2)
+    assert (trainer.settings.optimizer, trainer.settings.clip) == ("sgd", "none")
+    assert trainer.settings.learning_rate == 0.2

@@ -97,3 +97,34 @@ def test_file_names_are_safe():
     assert slides.file_name("bptt", "flow_map", "hello, world!") == "bptt-flow-map-hello-world"
     assert slides.file_name("bptt", "", "😀") == "bptt"
     assert slides.file_name() == "figure"
+
+
+@pytest.mark.parametrize(
+    ("changes", "init_word"),
+    [
+        ({}, None),
+        ({"spectral_radius": 0.5}, "ρ(W_hh) = 0.5 at init"),
+        ({"init": "scale", "init_scale": 0.3}, "σ = 0.3 at init"),
+        ({"hidden_size": 2, "initial_weights": (0.5,) * 14}, "weights set by hand"),
+    ],
+)
+def test_the_settings_words_name_how_the_network_started(changes, init_word):
+    from bptt_core.trainer import TrainingConfig
+
+    t = TrainingConfig(**changes)
+    words = slides.network_words(t)
+    assert words[0] == f"H = {t.hidden_size}" and words[-1] == f"seed {t.seed}", words
+    named = [w for w in words if "init" in w or "hand" in w]
+    assert named == ([init_word] if init_word else []), (changes, words)
+
+
+def test_the_training_words_name_truncation_step_size_and_clipping():
+    from bptt_core.trainer import TrainingConfig
+
+    assert slides.training_words(TrainingConfig()) == (
+        "full BPTT",
+        "η = 0.05 (adam)",
+        "clip norm 5",
+    )
+    plain = TrainingConfig(truncation=3, optimizer="sgd", learning_rate=0.1, clip="none")
+    assert slides.training_words(plain) == ("k = 3", "η = 0.1 (sgd)", "no clipping")
