@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import urllib.parse
 from typing import Any
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -26,6 +27,20 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 FINISHED = ForwardMsg.ScriptFinishedStatus
 DONE = {FINISHED.FINISHED_SUCCESSFULLY, FINISHED.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
+
+
+def value_text(state: WidgetState) -> str:
+    """A widget value as the frontend writes it into the address."""
+    kind = state.WhichOneof("value")
+    value = getattr(state, kind)
+    if kind == "double_array_value":
+        value = value.data[0] if len(value.data) == 1 else ",".join(f"{v:g}" for v in value.data)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def with_param(query: str, name: str, text: str) -> str:
+    pairs = [(k, v) for k, v in urllib.parse.parse_qsl(query, keep_blank_values=True) if k != name]
+    return urllib.parse.urlencode([*pairs, (name, text)])
 
 
 class ReplayClient:
@@ -135,9 +150,14 @@ class ReplayClient:
         return await self.rerun(trigger, fragment_id, timeout)
 
     async def set_value(self, key: str, timeout: float = 120, **value: Any) -> float:
-        """Set a widget (``int_value=3``, ``string_value="x"``, …) and rerun."""
+        """Set a widget (``int_value=3``, ``string_value="x"``, …) and rerun. A widget bound to
+        the address (``bind="query-params"``) also changes the query string, as the frontend
+        writes it into the address bar."""
         state = WidgetState(id=self.widget_id(key), **value)
         self.values[state.id] = state
+        param = getattr(self.elements.get(key), "query_param_key", "")
+        if param:
+            self.query = with_param(self.query, param, value_text(state))
         return await self.rerun(timeout=timeout)
 
     # ------------------------------------------------------------------ receiving
@@ -156,6 +176,8 @@ class ReplayClient:
             self._stop_timers()  # a full run: the frontend drops every timer
         elif kind == "navigation":
             self.page_hash = m.navigation.page_script_hash
+        elif kind == "page_info_changed":  # the frontend writes it into the address bar
+            self.query = m.page_info_changed.query_string
         elif kind == "delta" and m.delta.WhichOneof("type") == "new_element":
             self.on_element(m.delta.new_element, m.delta.fragment_id)
         elif kind == "auto_rerun" and self.follow_timers:
