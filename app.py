@@ -10,6 +10,7 @@ from bptt_app import classroom
 from bptt_app.navigation import app_pages, shell_run
 from bptt_app.sidebar import render_sidebar
 from bptt_app.state import store_settings
+from bptt_app.theme import page_theme
 
 ICON = Path(__file__).parent / "assets" / "icon.png"  # served by the app: no third-party request
 
@@ -30,8 +31,18 @@ st.html(
 .st-key-presets { gap: 0.35rem; }
 .st-key-presets button { min-height: 1.9rem; padding: 0.1rem 0.6rem; }
 .st-key-presets button p { font-size: 0.875rem; }
+/* WCAG AA (4.5:1): Streamlit 1.67 fades captions to opacity 0.6, 3.9:1 on white. */
+[data-testid='stCaptionContainer'] { opacity: 0.75; }
 </style>"""
 )
+if page_theme() == "dark":
+    # The dark theme's primary colour (#56B4E9) is light: white on it is 2.3:1, dark text 8:1.
+    # (A theme switched in the middle of a session applies from the next rerun.)
+    st.html(
+        """<style>
+[data-testid='stBaseButton-primary'], [data-testid='stBaseButton-primary'] * { color: #0e1117; }
+</style>"""
+    )
 if classroom.presenting():
     # Presentation mode: larger type everywhere (Streamlit sizes text in rem), the step player
     # scaled with it, less padding at the sides; figures are enlarged by bptt_app.slides.

@@ -18,6 +18,7 @@ import streamlit as st
 
 from bptt_app.classroom import figure_format, presenting
 from bptt_app.settings import Settings
+from bptt_app.theme import page_theme
 from bptt_viz.figures.slides import (
     enlarged,
     export_config,
@@ -38,13 +39,6 @@ def caption(settings: Settings, extra: Sequence[str] = (), training: bool = True
     return settings_line(settings.text, network_words(t), more, extra)
 
 
-def _theme() -> str | None:
-    try:
-        return st.context.theme.type
-    except AttributeError:  # pragma: no cover - older Streamlit or a bare run
-        return None
-
-
 def show_figure(
     fig: go.Figure,
     *,
@@ -60,7 +54,7 @@ def show_figure(
     """Draw ``fig`` with its ``title`` and settings ``line`` (default: the sidebar's settings,
     with training's if ``training``, and ``extra``), downloadable for slides."""
     line = line if line is not None else caption(settings, extra, training)
-    slide = for_slides(fig, title, line, theme=_theme())
+    slide = for_slides(fig, title, line, theme=page_theme())
     if presenting():
         slide = enlarged(slide, PRESENT_FACTOR)
     fmt = figure_format()

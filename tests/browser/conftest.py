@@ -337,3 +337,70 @@ def save_screenshot(page: Page, name: str) -> Path | None:
     path = SCREENSHOT_DIR / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# Every visible text node of the page (shadow roots included: the step player, Train live's
+# panel) against the background it is painted on: the nearest ancestors' backgrounds that cover
+# its centre, composed with their alpha, its colour with every opacity on the way. WCAG AA:
+# 4.5:1, or 3:1 for large text (24 px, or bold 18.66 px). Disabled controls are exempt (WCAG
+# 1.4.3), as is text that is not painted (transparent, opacity 0, zero size).
+CONTRAST_JS = r"""() => {
+  const parse = (c) => {
+    if (!c) return null;
+    const n = (c.match(/-?[0-9.]+(e-?\d+)?/g) || []).map(Number);
+    if (c.startsWith('color(')) return [n[0]*255, n[1]*255, n[2]*255, n.length > 3 ? n[3] : 1];
+    return [n[0], n[1], n[2], n.length > 3 ? n[3] : 1];
+  };
+  const over = (top, bottom) => { const a = top[3]; return [0,1,2].map(i => top[i]*a + bottom[i]*(1-a)).concat([1]); };
+  const lum = ([r,g,b]) => { const f = v => (v/=255) <= 0.03928 ? v/12.92 : ((v+0.055)/1.055)**2.4; return 0.2126*f(r)+0.7152*f(g)+0.0722*f(b); };
+  const bgOf = (el) => {
+    const layers = [];
+    for (let e = el; e; e = e.parentElement || (e.getRootNode && e.getRootNode().host)) {
+      if (!(e instanceof Element)) break;
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c[3] > 0) {
+        const r = e.getBoundingClientRect(), m = el.getBoundingClientRect();
+        const cx = m.left + m.width / 2, cy = m.top + m.height / 2;
+        if (cx < r.left || cx > r.right || cy < r.top || cy > r.bottom) continue;
+        layers.push(c); if (c[3] >= 1) break;
+      }
+    }
+    let base = [255,255,255,1];
+    if (!layers.length || layers[layers.length-1][3] < 1) base = parse(getComputedStyle(document.querySelector("[data-testid='stApp']")).backgroundColor);
+    for (let i = layers.length-1; i >= 0; i--) base = over(layers[i], base);
+    return base;
+  };
+  const bad = [];
+  const seen = new Set();
+  const visit = (root) => {
+    const w = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    let n; while ((n = w.nextNode())) {
+      const el = n.parentElement; if (!el || seen.has(el)) continue; seen.add(el);
+      if (!n.textContent.trim()) continue;
+      if (el.closest('.katex-mathml, script, style, noscript, [aria-hidden=true] .katex-mathml')) continue;
+      const r = el.getBoundingClientRect(); if (r.width === 0 || r.height === 0) continue;
+      const s = getComputedStyle(el);
+      if (s.visibility === 'hidden' || +s.opacity === 0) continue;
+      let fg = parse(el instanceof SVGElement ? s.fill : s.color); if (!fg || fg[3] === 0) continue;
+      if (el.closest('[disabled], [aria-disabled=true], [data-disabled=true]')) continue;
+      let op = el instanceof SVGElement ? +s.fillOpacity : 1;
+      for (let e = el; e && e instanceof Element; e = e.parentElement) op *= +getComputedStyle(e).opacity;
+      if (op === 0) continue;
+      const bg = bgOf(el);
+      fg = over([fg[0],fg[1],fg[2],fg[3]*op], bg);
+      const [a,b] = [lum(fg), lum(bg)].sort((x,y)=>y-x);
+      const ratio = (a+0.05)/(b+0.05);
+      const size = parseFloat(s.fontSize), bold = +s.fontWeight >= 700;
+      const need = (size >= 24 || (bold && size >= 18.66)) ? 3 : 4.5;
+      if (ratio < need) bad.push(`${el.tagName}.${(el.getAttribute('data-testid')||el.getAttribute('class')||'').slice(0,40)} "${n.textContent.trim().slice(0,40)}" ${ratio.toFixed(2)} (rgb(${fg.slice(0, 3).map(Math.round)}) on rgb(${bg.slice(0, 3).map(Math.round)}))`);
+    }
+    root.querySelectorAll('*').forEach(e => { if (e.shadowRoot) visit(e.shadowRoot); });
+  };
+  visit(document.body);
+  return bad;
+}"""
+
+
+def low_contrast(page: Page) -> list[str]:
+    """Every text of ``page`` below WCAG AA, as 'TAG.class "text" ratio (colour on background)'."""
+    return page.evaluate(CONTRAST_JS)

@@ -21,6 +21,7 @@ from tests.browser.conftest import (
     CHROMIUM_ARGS,  # noqa: F401  (documented launch flags; the fixture uses them)
     assert_no_console_errors,
     assert_no_exception,
+    low_contrast,
     open_app,
     save_screenshot,
     wait_idle,
@@ -315,40 +316,6 @@ def test_bad_url_and_bad_text_never_crash(page: Page, streamlit_server: str):
     assert page.locator("[data-testid='stAlertContentError']").count() >= 1
 
 
-CONTRAST = f"""() => {{
-    const root = {ROOT};
-    // rgb(…) / rgba(…) in 0–255, or color(srgb r g b / a) in 0–1 (what color-mix computes to)
-    const parse = (c) => {{
-        const n = (c.match(/[0-9.]+/g) || []).map(Number);
-        if (!c.startsWith('color(')) return n;
-        return [n[0] * 255, n[1] * 255, n[2] * 255, n.length > 3 ? n[3] : 1];
-    }};
-    const lum = ([r, g, b]) => {{
-        const f = (v) => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
-        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-    }};
-    const background = (el) => {{
-        for (let e = el; e; e = e.parentElement || (e.getRootNode() && e.getRootNode().host)) {{
-            const c = parse(getComputedStyle(e).backgroundColor);
-            if (c.length >= 3 && (c.length === 3 || c[3] > 0.5)) return c;
-        }}
-        return parse(getComputedStyle(document.querySelector("[data-testid='stMain']")).backgroundColor);
-    }};
-    const bad = [];
-    const texts = root.querySelectorAll('button, .where, .status, .caption, h3, svg text, td, th');
-    for (const el of texts) {{
-        if (!el.textContent.trim() || el.closest('tr[data-c=h]')) continue;
-        const style = getComputedStyle(el);
-        const fg = parse(el instanceof SVGElement ? style.fill : style.color);
-        const bg = background(el instanceof SVGElement ? root.host : el);
-        const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
-        const ratio = (a + 0.05) / (b + 0.05);
-        if (ratio < 4.5) bad.push(`${{el.tagName}} "${{el.textContent.trim().slice(0, 30)}}": ${{ratio.toFixed(2)}}`);
-    }}
-    return bad;
-}}"""
-
-
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("size", [(1440, 900), (1280, 720), (1024, 768)])
 def test_readable_at_projector_sizes_in_both_themes(
@@ -359,7 +326,7 @@ def test_readable_at_projector_sizes_in_both_themes(
     page = context.new_page()
     errors = watch_console(page)
     open_player(page, f"{streamlit_server}/?step=6&k=2")
-    bad = page.evaluate(CONTRAST)
+    bad = low_contrast(page)
     assert not bad, f"{scheme} {width}×{height}: text below WCAG AA 4.5:1: {bad[:8]}"
     clipped = page.evaluate(
         f"""() => [...{ROOT}.querySelectorAll('.controls button')]

@@ -49,7 +49,7 @@ def test_a_long_settings_line_wraps_at_its_dots_and_a_bottom_legend_moves_up():
     assert out.layout.legend.y == pytest.approx(band / out.layout.height)
 
 
-@pytest.mark.parametrize(("theme", "colour"), [("light", "#ffffff"), ("dark", "#0e1117")])
+@pytest.mark.parametrize(("theme", "colour"), [("light", "#ffffff"), ("dark", "#171614")])
 def test_the_background_is_the_pages_so_an_export_reads_on_its_own(theme, colour):
     assert slides.for_slides(figure(), "T", "x", theme=theme).layout.paper_bgcolor == colour
     assert slides.for_slides(figure(), "T", "x").layout.paper_bgcolor is None
@@ -128,3 +128,19 @@ def test_the_training_words_name_truncation_step_size_and_clipping():
     )
     plain = TrainingConfig(truncation=3, optimizer="sgd", learning_rate=0.1, clip="none")
     assert slides.training_words(plain) == ("k = 3", "η = 0.1 (sgd)", "no clipping")
+
+
+def test_on_a_light_page_the_greys_are_dark_enough_for_wcag_aa():
+    fig = go.Figure(go.Heatmap(z=[[1, 2], [3, 4]]), layout={"height": 300})
+    fig.add_annotation(text="chosen", font={"color": "#D55E00"}, x=0, y=0)
+    fig.add_annotation(text="template's", x=1, y=1)
+    light = slides.for_slides(fig, "A map", "“hello” · BPTT Explainer", theme="light")
+    ink = slides.INK["light"]
+    assert light.layout.xaxis.tickfont.color == ink and light.layout.yaxis.title.font.color == ink
+    assert light.data[0].colorbar.tickfont.color == ink and light.layout.legend.font.color == ink
+    colours = {a.text: a.font.color for a in light.layout.annotations}
+    assert colours["chosen"] == "#D55E00", "a colour the figure chose is kept"
+    assert colours["template's"] == ink and settings_annotation(light).font.color == ink
+    dark = slides.for_slides(fig, "A map", "“hello” · BPTT Explainer", theme="dark")
+    assert dark.layout.xaxis.tickfont.color is None, "the dark theme's greys already pass"
+    assert settings_annotation(dark).font.color == slides.INK["dark"]
