@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import pytest
 from playwright.sync_api import Browser, Page
 
-from bptt_app.settings import STEP_MAX_T
+from bptt_app.settings import STEP_MAX_T, Settings
 from tests.browser.conftest import assert_no_exception, serve_app, wait_idle
 from tests.reliability._support import (
     DIVERGE_QUERY,
@@ -60,8 +60,8 @@ class Session:
     page: Page | None = None
 
     @property
-    def T(self) -> int:  # timesteps the step page unfolds (it cuts long texts)
-        return min(len(self.text) - 1, STEP_MAX_T)
+    def T(self) -> int:  # timesteps of one pass: a long text is trained in chunks
+        return min(len(self.text) - 1, Settings().seq_length, STEP_MAX_T)
 
     @property
     def updates(self) -> int:
@@ -107,8 +107,8 @@ def check_step_page(s: Session) -> None:
     check_common(s, "step page")
     if s.broken:
         return
-    assert step_of(s.page) == (s.next_clicks + 1, 2 * s.T), (
-        f"{s.name}: expected step {s.next_clicks + 1} of {2 * s.T}, page shows {step_of(s.page)}"
+    assert step_of(s.page) == (s.next_clicks + 1, 2 * s.T + 1), (  # + the update step
+        f"{s.name}: expected step {s.next_clicks + 1} of {2 * s.T + 1}, page shows {step_of(s.page)}"
     )
     errors = s.page.locator(".katex-error").all_inner_texts()
     assert not errors, f"{s.name}: KaTeX could not render {errors[:2]}"
