@@ -155,10 +155,11 @@ def test_streamlit_reads_the_hardened_options():
 
 @contextlib.contextmanager
 def serve_minimal() -> Iterator[str]:
-    """``streamlit run app.py`` with only a port and address: every other setting from the file."""
+    """``streamlit run serve.py`` (the served command) with only a port and address: every other
+    setting from the file."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "streamlit", "run", "app.py"]
+    command = [sys.executable, "-m", "streamlit", "run", "serve.py"]
     command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
