@@ -22,6 +22,7 @@ from bptt_app import weight_editor
 from bptt_app.navigation import PAGE_SPECS
 from bptt_app.presets import PRESETS, PRESETS_BY_KEY, Preset, matches
 from bptt_app.settings import Settings
+from bptt_app.widget_map import widget_values
 from bptt_viz.figures.slides import FORMATS
 
 PRESENT_KEY = "present"  # the toggle; in the URL as present=1
@@ -115,7 +116,6 @@ def figure_format() -> str:
 def apply_preset(key: str) -> None:
     """A preset button's callback: every setting of the preset into the widgets' keys (the
     notation stays the class's), then open its page (``follow_preset``)."""
-    from bptt_app.sidebar import widget_values  # the sidebar imports this module
 
     preset = PRESETS_BY_KEY[key]
     for name, value in widget_values(preset.settings).items():

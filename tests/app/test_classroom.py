@@ -16,8 +16,8 @@ import pytest
 from bptt_app import hand_weights as hw
 from bptt_app.presets import PRESETS, PRESETS_BY_KEY
 from bptt_app.settings import INIT_CHOICES, Settings
-from bptt_app.sidebar import settings_from_widgets, widget_values
 from bptt_app.state import SETTINGS_KEY
+from bptt_app.widget_map import settings_from_widgets, widget_values
 from bptt_core import PARAM_NAMES, Corpus, backward, forward
 from bptt_core.model import Params, RNNConfig, init_params
 from bptt_viz.player.encode import decode_float32_b64

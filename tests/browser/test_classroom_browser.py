@@ -31,7 +31,7 @@ from playwright.sync_api import Browser, Page, expect
 from bptt_app import hand_weights as hw
 from bptt_app.presets import PRESETS
 from bptt_app.settings import INIT_CHOICES, Settings
-from bptt_app.sidebar import widget_values
+from bptt_app.widget_map import widget_values
 from bptt_core import Corpus, forward
 from bptt_core.model import Params, RNNConfig
 from tests.browser.conftest import (

@@ -41,7 +41,7 @@ PAGE_TITLES = {
     "train": "Train live",
     "derivation": "The derivation",
 }
-# The sidebar's URL-bound widget keys (bptt_app/sidebar.py, WIDGET_DEFAULTS).
+# The sidebar's URL-bound widget keys (bptt_app/widget_map.py, WIDGET_DEFAULTS).
 WIDGET_KEYS = (
     "text",
     "notation",
