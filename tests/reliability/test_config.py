@@ -54,6 +54,7 @@ OKABE_ITO = {
     "#CC79A7",
 }
 NEUTRALS = {"#FFFFFF", "#999999", "#555555", "#CCCCCC"}
+AA_PRIMARY = {"#0068A5"}  # Okabe-Ito blue #0072B2 darkened to WCAG AA (issue 12.18)
 CIVIDIS_ENDS = ("#00224E", "#FEE838")  # cividis: dark blue → yellow, no red-green axis
 RDBU_ENDS = ("#67001F", "#053061")  # ColorBrewer RdBu: red ↔ blue, safe for red-green CVD
 
@@ -93,7 +94,8 @@ def test_light_and_dark_themes_with_colour_blind_safe_charts():
         assert len(set(colours)) == 10, f"{mode}: repeated colours"
         assert OKABE_ITO - {"#000000"} <= set(colours), f"{mode}: not the Okabe-Ito palette"
         assert set(colours) <= OKABE_ITO | NEUTRALS, f"{mode}: {set(colours) - OKABE_ITO}"
-        assert theme[mode]["primaryColor"].upper() in OKABE_ITO
+        # Okabe-Ito, or (light theme) its blue a shade darker for 4.5:1 as text on its own tint
+        assert theme[mode]["primaryColor"].upper() in OKABE_ITO | AA_PRIMARY
     for key, ends in (("chartSequentialColors", CIVIDIS_ENDS), ("chartDivergingColors", RDBU_ENDS)):
         colours = [c.upper() for c in theme[key]]
         assert len(colours) == 10, f"{key}: must hold 10 colours"
