@@ -20,6 +20,7 @@ from bptt_app.classroom import figure_format, presenting
 from bptt_app.settings import Settings
 from bptt_app.theme import page_theme
 from bptt_viz.figures.slides import (
+    WRAP_WIDTH,
     enlarged,
     export_config,
     file_name,
@@ -49,12 +50,15 @@ def show_figure(
     training: bool = True,
     container: object = None,
     line: str | None = None,
+    share: float = 1.0,
     **kwargs: object,
 ) -> None:
     """Draw ``fig`` with its ``title`` and settings ``line`` (default: the sidebar's settings,
-    with training's if ``training``, and ``extra``), downloadable for slides."""
+    with training's if ``training``, and ``extra``), downloadable for slides. ``share``: the
+    part of the main column the figure gets (a column of st.columns), for wrapping the line."""
     line = line if line is not None else caption(settings, extra, training)
-    slide = for_slides(fig, title, line, theme=page_theme())
+    wrap = WRAP_WIDTH * share if share < 1 else None
+    slide = for_slides(fig, title, line, theme=page_theme(), wrap_width=wrap)
     if presenting():
         slide = enlarged(slide, PRESENT_FACTOR)
     fmt = figure_format()

@@ -29,7 +29,8 @@ CAPTION_COLOR = "#8a8a8a"  # the settings line when the page's theme is not know
 # theme draws ticks, axis titles and legends in #808495, 3.7:1 on white (fine on dark).
 INK = {"light": "#555867", "dark": "#a6a6a6"}
 CHAR_WIDTH = 0.55  # average character width, in font sizes (for wrapping the caption)
-WRAP_WIDTH = 640  # pixels: the caption is wrapped for this width when the figure has none
+WRAP_WIDTH = 520  # pixels: the caption is wrapped for this width when the figure has none (the
+# main column of a 1024 px screen beside the sidebar is about 560 px)
 DEFAULT_HEIGHT = 450  # plotly.js's height when a figure sets none
 TITLE_SIZE = 15
 TITLE_HEIGHT = 44  # top margin for a title
@@ -79,17 +80,24 @@ def _lift_bottom_legend(out: go.Figure, layout: dict, height: float, band: float
         out.update_layout(legend_y=(legend["y"] * height + band) / (height + band))
 
 
-def for_slides(fig: go.Figure, title: str, caption: str, theme: str | None = None) -> go.Figure:
+def for_slides(
+    fig: go.Figure,
+    title: str,
+    caption: str,
+    theme: str | None = None,
+    wrap_width: float | None = None,
+) -> go.Figure:
     """A copy of ``fig`` with ``title`` at its top (unless it has one) and ``caption`` (the
     settings it was drawn with) in small grey lines under everything else, in a band added at
     the bottom. With ``theme`` ("light" or "dark") the background is that page's colour, not
-    transparent, so an exported image reads on its own, on any slide."""
+    transparent, so an exported image reads on its own, on any slide. ``wrap_width``: the pixels
+    the caption's lines may take (default: the figure's width, else WRAP_WIDTH)."""
     out = go.Figure(fig)
     layout = out.layout.to_plotly_json()
     margin = _margin(layout)
     height = layout.get("height") or DEFAULT_HEIGHT
     top = _add_title(out, layout, margin, title)
-    lines = wrap_caption(caption, layout.get("width") or WRAP_WIDTH)
+    lines = wrap_caption(caption, wrap_width or layout.get("width") or WRAP_WIDTH)
     band = CAPTION_LINE * len(lines) + 6
     out.add_annotation(
         text="<br>".join(lines),

@@ -455,8 +455,9 @@ def wait_for_result(at, timeout_s: float = 90.0):
     pytest.fail(f"the experiment did not finish within {timeout_s} s")
 
 
-def test_experiment_button_trains_in_the_background_and_shows_the_result(app_test):
-    learning_board.clear()  # a fresh board: this test must see the job run
+def test_experiment_button_trains_in_the_background_and_shows_the_result(app_test, monkeypatch):
+    # a fresh board (the process's one is never cleared): this test must see the job run
+    monkeypatch.setattr(experiments, "_BOARD", experiments.JobBoard())
     at = open_page(app_test)
     assert "trunc_recall" not in chart_keys(at)
     t0 = time.monotonic()
