@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from streamlit import config as streamlit_config
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
@@ -75,6 +76,8 @@ def app_test() -> AppTestFactory:
     def make(
         page: str | None = None, query: dict[str, object] | None = None, timeout: float = 30
     ) -> AppTest:
+        # .streamlit/config.toml gives students no error details; a failing test wants them
+        streamlit_config.set_option("client.showErrorDetails", "full")
         at = AppTest.from_file(app_dir() / "app.py", default_timeout=timeout)
         for key, value in (query or {}).items():
             at.query_params[key] = value
