@@ -158,6 +158,42 @@ def click_and_key_to_paint(page: Page, clicks: int) -> dict[str, float]:
     }
 
 
+# The floor: a click on a plain box of the page that only changes its text → painted, timed the
+# same way. Under load this is what the shared CPU costs the browser itself, whatever it draws.
+FLOOR_JS = """() => {
+    const box = document.createElement('div');
+    box.id = 'bench-floor';
+    box.textContent = '0';
+    box.style.cssText = 'position:fixed;left:4px;bottom:4px;width:60px;height:30px;z-index:99999;'
+        + 'background:#fff;color:#000;font:14px sans-serif';
+    document.body.appendChild(box);
+    window.__floor = [];
+    let n = 0;
+    box.addEventListener('pointerdown', (e) => {
+        const t0 = e.timeStamp;
+        box.textContent = String(++n);
+        requestAnimationFrame(() => setTimeout(() => window.__floor.push(performance.now() - t0)));
+    });
+    const r = box.getBoundingClientRect();
+    return {x: r.left + r.width / 2, y: r.top + r.height / 2};
+}"""
+
+
+def paint_floor(page: Page, clicks: int) -> dict[str, float]:
+    """Click → a trivial paint in the same page (median, p95): the browser's own latency."""
+    at = page.evaluate(FLOOR_JS)
+    for _ in range(clicks):
+        page.mouse.click(at["x"], at["y"])
+        time.sleep(0.12)
+    times = page.evaluate(
+        "() => { document.getElementById('bench-floor').remove(); return window.__floor; }"
+    )
+    return {
+        "floor_median_ms": statistics.median(times),
+        "floor_p95_ms": sorted(times)[int(0.95 * (len(times) - 1))],
+    }
+
+
 PLAY_JS = f"""async () => {{
     const p = {PLAYER};
     const sel = p.querySelector('select'); sel.value = '30'; sel.dispatchEvent(new Event('change'));
@@ -262,7 +298,7 @@ def browser_side(clicks: int) -> dict[str, object]:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         open_app(page, url)
         page.locator(".player[data-step]").wait_for()
-        quiet = click_and_key_to_paint(page, clicks)
+        quiet = click_and_key_to_paint(page, clicks) | paint_floor(page, clicks)
         passes = pass_moves(page, max(5, clicks // 4))
         open_app(page, f"{url}/?seq=40&text={LONG_TEXT}")
         page.locator(".player[data-step]").wait_for()
@@ -272,7 +308,7 @@ def browser_side(clicks: int) -> dict[str, object]:
         page.locator(".player[data-step]").wait_for()
         others = load_sessions(browser, url)
         time.sleep(2.0)
-        loaded = click_and_key_to_paint(page, clicks)
+        loaded = click_and_key_to_paint(page, clicks) | paint_floor(page, clicks)
         for ctx in others:
             ctx.close()
         browser.close()
@@ -341,6 +377,12 @@ def main() -> None:
         (
             "key → painted, 5 playing + 1 training",
             f"{ld['key_median_ms']:.0f} ms (p95 {ld['key_p95_ms']:.0f})",
+            "",
+        ),
+        (
+            "click → a trivial paint in the same page (the browser's own floor): quiet; loaded",
+            f"{q['floor_median_ms']:.0f} ms; {ld['floor_median_ms']:.0f} ms "
+            f"(p95 {ld['floor_p95_ms']:.0f})",
             "",
         ),
         (

@@ -38,6 +38,7 @@ from bptt_app.experiments import (
 from bptt_app.server import is_clear_cache
 from bptt_core.truncation_cost import RecallGrid
 from tests.browser.conftest import serve_app
+from tests.reliability import _aio as aio
 from tests.reliability._replay import ReplayClient
 from tests.reliability._support import pid_listening_on
 
@@ -167,7 +168,7 @@ def check_run(result: dict, label: str) -> None:
 def test_served_app_ignores_clear_cache_and_keeps_one_experiment_thread():
     with serve_app() as url:
         pid = pid_listening_on(int(url.rsplit(":", 1)[1]))
-        result = asyncio.run(clear_while_experiments_run(url, pid))
+        result = aio.run(clear_while_experiments_run(url, pid))
         log = url.output()
     check_run(result, "serve.py")
     assert "Ignored a client's clear_cache request" in log
@@ -180,7 +181,7 @@ def test_plain_streamlit_run_clears_caches_but_not_the_runner():
     its job in flight and its one thread survive every clear."""
     with serve_app(script="app.py") as url:
         pid = pid_listening_on(int(url.rsplit(":", 1)[1]))
-        result = asyncio.run(clear_while_experiments_run(url, pid))
+        result = aio.run(clear_while_experiments_run(url, pid))
         log = url.output()
     check_run(result, "app.py")
     assert "Ignored a client's clear_cache" not in log

@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import assert_no_exception, open_app, wait_idle, watch_console
+from tests.reliability import _aio as aio
 from tests.reliability._replay import ReplayClient
 from tests.reliability._servers import CuttableProxy, RestartableServer, cpu_seconds
 from tests.reliability._support import metric, new_page, rss_kib, run_in_browser
@@ -187,7 +188,7 @@ async def play_then_vanish(url: str, pid: int) -> tuple[float, float]:
 
 def test_a_tab_closed_mid_training_stops_costing_the_server():
     with RestartableServer() as server:
-        playing, after = asyncio.run(play_then_vanish(server.url, server.pid))
+        playing, after = aio.run(play_then_vanish(server.url, server.pid))
         assert server.tracebacks() == []
     assert playing > 0.02, f"the student was not training ({playing:.3f} of a core)"
     assert after < 0.03, f"the server still works {after:.3f} of a core for a closed tab"
@@ -234,7 +235,7 @@ async def short_visit(url: str) -> None:
 def settled_rss_mib(url: str, pid: int) -> float:
     """RSS once the round's sessions have expired (one short visit lets the store drop them)."""
     time.sleep(SESSION_TTL_S + 3)
-    asyncio.run(short_visit(url))
+    aio.run(short_visit(url))
     samples = []
     for _ in range(3):
         time.sleep(1)
@@ -247,7 +248,7 @@ def test_memory_does_not_grow_with_sessions_that_came_and_went():
     with RestartableServer(env=env) as server:
         rss = [rss_kib(server.pid) / 1024]
         for r in range(ROUNDS):
-            exceptions = asyncio.run(a_round(server.url, r * PER_ROUND))
+            exceptions = aio.run(a_round(server.url, r * PER_ROUND))
             assert exceptions == [], exceptions[:5]
             rss.append(settled_rss_mib(server.url, server.pid))
         assert server.tracebacks() == []

@@ -12,7 +12,6 @@ says the server is restarting instead of its own error page.
 
 from __future__ import annotations
 
-import asyncio
 import http.client
 import json
 import os
@@ -30,6 +29,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.conftest import assert_no_exception, open_app, watch_console
+from tests.reliability import _aio as aio
 from tests.reliability._support import REPO_ROOT, run_in_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -254,9 +254,9 @@ def test_one_browser_is_limited_and_the_others_are_not(recipe: Recipe):
     assert statuses[:100].count(200) == 100, "a page load's burst must pass"
     assert recipe.request("/_stcore/health", cookie="polite")[0] == 200, "others are not limited"
     assert all(recipe.request("/_stcore/health")[0] == 200 for _ in range(30)), "a class arriving"
-    sockets = asyncio.run(_websockets(recipe.url, "many-tabs", 20))
+    sockets = aio.run(_websockets(recipe.url, "many-tabs", 20))
     assert sockets.count(101) == 16 and sockets.count(429) == 4, sockets
-    assert asyncio.run(_websockets(recipe.url, "one-tab", 1)) == [101]
+    assert aio.run(_websockets(recipe.url, "one-tab", 1)) == [101]
 
 
 # --------------------------------------------------------------------------- faults

@@ -6,7 +6,6 @@ TLS, in Chromium) in ``test_recipe_hardening.py`` and ``tests/browser/test_paths
 
 from __future__ import annotations
 
-import asyncio
 import html.parser
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from bptt_app.server import (
     not_found_page,
     page_html,
 )
+from tests.reliability import _aio as aio
 
 Headers = dict[str, list[str]]
 
@@ -61,7 +61,7 @@ def call(app, path: str, scheme: str = "http", query: bytes = b"") -> tuple[int,
     async def send(message):
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    aio.run(app(scope, receive, send))
     start = next(m for m in sent if m["type"] == "http.response.start")
     headers: Headers = {}
     for name, value in start["headers"]:
@@ -206,7 +206,7 @@ def _websocket(app, headers: list[tuple[bytes, bytes]]) -> list[dict]:
         sent.append(message)
 
     scope = {"type": "websocket", "path": "/_stcore/stream", "headers": headers}
-    asyncio.run(app(scope, receive, send))
+    aio.run(app(scope, receive, send))
     return sent
 
 
@@ -258,7 +258,7 @@ def test_clear_cache_never_reaches_streamlit_and_everything_else_does():
         pass
 
     scope = {"type": "websocket", "path": "/_stcore/stream", "headers": []}
-    asyncio.run(IgnoreClearCache(streamlit_ws)(scope, receive, send))
+    aio.run(IgnoreClearCache(streamlit_ws)(scope, receive, send))
     got = [m.get("bytes") for m in seen if m["type"] == "websocket.receive"]
     assert got == [rerun.SerializeToString(), b"\x00garbage"]
     assert seen[0]["type"] == "websocket.connect" and seen[-1]["type"] == "websocket.disconnect"
