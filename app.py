@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from bptt_app import classroom
+from bptt_app.gc_tuning import freeze_startup_objects
 from bptt_app.navigation import app_pages, shell_run
 from bptt_app.sidebar import render_sidebar
 from bptt_app.state import store_settings
@@ -64,4 +65,7 @@ classroom.follow_preset()
 classroom.preset_note(settings, navigation.title)
 with shell_run():
     navigation.run()
+# Once per process, after the first page has imported everything: Streamlit's gc.collect(2)
+# after every run (fragments included) then skips the imports (bptt_app/gc_tuning.py).
+freeze_startup_objects()
 classroom.settle_after_page()
