@@ -33,9 +33,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _script_timing import SCRIPT_TIMES, instrument  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
-from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
-from streamlit.runtime.scriptrunner import script_runner  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from bptt_app.derivation import cached_gradient_check, cached_note_view  # noqa: E402
@@ -44,29 +43,7 @@ from bptt_viz.derivation import DERIVATIONS  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, open_app, serve_app, wait_idle  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "derivation_page.json"
-SCRIPT_TIMES: list[float] = []
 LABELS = list(NOTATION_CHOICES)
-
-
-def instrument() -> None:
-    """Follow st.navigation in AppTest (see tests/conftest.py) and time every script run."""
-    original_init = PagesManager.__init__
-
-    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
-        original_init(self, *args, **kwargs)  # type: ignore[arg-type]
-        PagesManager.uses_pages_directory = False
-
-    PagesManager.__init__ = init  # type: ignore[method-assign]
-    original_run = script_runner.ScriptRunner._run_script
-
-    def timed(self: object, *args: object, **kwargs: object) -> object:
-        t0 = time.perf_counter()
-        try:
-            return original_run(self, *args, **kwargs)  # type: ignore[arg-type]
-        finally:
-            SCRIPT_TIMES.append((time.perf_counter() - t0) * 1000)
-
-    script_runner.ScriptRunner._run_script = timed  # type: ignore[method-assign]
 
 
 def switches(at: AppTest, rounds: int, cold: bool) -> tuple[list[float], list[float]]:
