@@ -1,7 +1,8 @@
 """AppTest for the page benchmarks: follow ``st.navigation`` and time every script run.
 
-``instrument()`` once per process; then each script run AppTest makes (fragments included)
-appends its wall time in ms to ``SCRIPT_TIMES`` (clear it before the run you measure).
+``follow_navigation()`` once per process; or ``instrument()``, which also appends the wall
+time in ms of every script run AppTest makes (fragments included) to ``SCRIPT_TIMES`` (clear it
+before the run you measure).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from streamlit.runtime.scriptrunner import script_runner
 SCRIPT_TIMES: list[float] = []
 
 
-def instrument() -> None:
-    """Follow st.navigation in AppTest (see tests/conftest.py) and time every script run."""
+def follow_navigation() -> None:
+    """Make AppTest follow st.navigation like the server (see tests/conftest.py)."""
     original_init = PagesManager.__init__
 
     def init(self: PagesManager, *args: object, **kwargs: object) -> None:
@@ -23,6 +24,11 @@ def instrument() -> None:
         PagesManager.uses_pages_directory = False
 
     PagesManager.__init__ = init  # type: ignore[method-assign]
+
+
+def instrument() -> None:
+    """Follow st.navigation in AppTest and time every script run."""
+    follow_navigation()
     original_run = script_runner.ScriptRunner._run_script
 
     def timed(self: object, *args: object, **kwargs: object) -> object:

@@ -23,24 +23,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from _script_timing import follow_navigation
+
 ROOT = Path(__file__).resolve().parent.parent
 
 TEXT = "the quick brown fox jumps over the lazy dog; pack my"  # 52 characters, T = 51 → cut
 TARGET_MS = 200.0
 KS = [1, 3, 5, 8, 12, 20, 0]  # 0: full BPTT (the sidebar's encoding)
-
-
-def follow_navigation() -> None:
-    """Make AppTest follow st.navigation like the server (see tests/conftest.py)."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
-        original(self, *args, **kwargs)  # type: ignore[arg-type]
-        PagesManager.uses_pages_directory = False
-
-    PagesManager.__init__ = init  # type: ignore[method-assign]
 
 
 def open_page(app_dir: Path, T: int, H: int):

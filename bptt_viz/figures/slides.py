@@ -92,7 +92,10 @@ def for_slides(
     the bottom. With ``theme`` ("light" or "dark") the background is that page's colour, not
     transparent, so an exported image reads on its own, on any slide. ``wrap_width``: the pixels
     the caption's lines may take (default: the figure's width, else WRAP_WIDTH)."""
-    out = go.Figure(fig)
+    # ``fig`` is valid already: copying it without Plotly's validation saves most of the cost
+    # of this function, which runs for every figure on every rerun (st.plotly_chart validates
+    # the result once more anyway).
+    out = go.Figure(fig.to_dict(), _validate=False)
     layout = out.layout.to_plotly_json()
     margin = _margin(layout)
     height = layout.get("height") or DEFAULT_HEIGHT
