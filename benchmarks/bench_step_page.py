@@ -355,6 +355,14 @@ def main() -> None:
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print("| measurement | figure | target |")
+    print("|---|---|---|")
+    for row in table_rows(result):
+        print("| " + " | ".join(row) + " |")
+
+
+def table_rows(result: dict) -> list[tuple[str, str, str]]:
+    """The README's rows (measurement, figure, target) from a result of ``main``."""
     s, pl, b = result["server"], result["payload"], result["browser"]
     q, ld, ps, l5 = b["quiet"], b["loaded"], b["passes"], b["loaded_default_speed"]
     rows = [
@@ -427,10 +435,7 @@ def main() -> None:
         ),
         ("pause at 30 steps/s: steps drawn after Pause (50 tries)", str(b["pause_late"]), "0"),
     ]
-    print("| measurement | figure | target |")
-    print("|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    return rows
 
 
 if __name__ == "__main__":
