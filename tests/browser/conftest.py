@@ -86,18 +86,22 @@ def _health_ok(base_url: str) -> bool:
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+    """Stop ``process`` and its whole process group (a recipe's replicas and nginx share the
+    script's group and may outlive it): SIGTERM, then SIGKILL, then SIGKILL to what is left."""
+    for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+        if process.poll() is not None:
+            break
         try:
             os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
             process.wait(timeout=grace)
-            return
+        except ProcessLookupError:
+            break
         except subprocess.TimeoutExpired:
             continue
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 class ServedApp(str):

@@ -21,7 +21,6 @@ import http.client
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -33,7 +32,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from tests.browser.conftest import assert_no_exception, wait_idle
+from tests.browser.conftest import _kill_group, assert_no_exception, wait_idle
 from tests.reliability._support import (
     REPO_ROOT,
     alerts,
@@ -90,23 +89,6 @@ class Deployment:
             assert time.monotonic() < deadline, f"no log line for route {route}"
             time.sleep(0.02)
         return self.replica(hits[-1]["upstream"])
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        if proc.poll() is not None:
-            break
-        try:
-            os.killpg(proc.pid, sig)
-            proc.wait(timeout=grace)
-        except ProcessLookupError:
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    try:  # the replicas and nginx share the script's group
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 @pytest.fixture(scope="module")

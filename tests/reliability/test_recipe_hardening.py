@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.conftest import assert_no_exception, open_app, watch_console
+from tests.browser.conftest import _kill_group, assert_no_exception, open_app, watch_console
 from tests.reliability import _aio as aio
 from tests.reliability._support import REPO_ROOT, run_in_browser
 
@@ -104,23 +104,6 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
         capture_output=True,
     )
     return cert, key
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        if proc.poll() is not None:
-            break
-        try:
-            os.killpg(proc.pid, sig)
-            proc.wait(timeout=grace)
-        except ProcessLookupError:
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 @pytest.fixture(scope="module")
