@@ -15,6 +15,11 @@ from bptt_app.theme import page_theme
 
 ICON = Path(__file__).parent / "assets" / "icon.png"  # served by the app: no third-party request
 
+# Once per process, before any session's objects exist (the shell's imports above are 97 % of
+# what the pages need): Streamlit's gc.collect(2) after every run, fragments included, then
+# skips them (bptt_app/gc_tuning.py).
+freeze_startup_objects()
+
 classroom.init_from_link()  # ?present=1
 st.set_page_config(
     page_title="BPTT Explainer",
@@ -65,7 +70,4 @@ classroom.follow_preset()
 classroom.preset_note(settings, navigation.title)
 with shell_run():
     navigation.run()
-# Once per process, after the first page has imported everything: Streamlit's gc.collect(2)
-# after every run (fragments included) then skips the imports (bptt_app/gc_tuning.py).
-freeze_startup_objects()
 classroom.settle_after_page()
