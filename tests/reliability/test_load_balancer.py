@@ -49,7 +49,7 @@ SCRIPT = REPO_ROOT / "deploy" / "run_replicas.py"
 START_TIMEOUT_S = 120
 LOG_RE = re.compile(
     r'"(?P<method>\S+) (?P<path>\S+) [^"]*" (?P<status>\d+) '
-    r"route=(?P<route>\S*) upstream=(?P<upstream>\S*)"
+    r"route=(?P<route>\S*) upstream=(?P<upstream>.*?) time="
 )
 
 
@@ -82,11 +82,16 @@ class Deployment:
         return response
 
     def route_replica(self, route: str) -> str:
-        """Ask nginx once with this cookie; the replica that answered, from the log."""
+        """Ask nginx once with this cookie; the replica that answered, from the log.
+
+        nginx writes the line just after the response, so this waits for a line of ``route``
+        newer than those before the request.
+        """
+        before = sum(r["route"] == route for r in self.log())
         self.get("/_stcore/health", cookie=route)
-        deadline = time.monotonic() + 5  # nginx writes the line just after the response
-        while not (hits := [r for r in self.log() if r["route"] == route]):
-            assert time.monotonic() < deadline, f"no log line for route {route}"
+        deadline = time.monotonic() + 5
+        while len(hits := [r for r in self.log() if r["route"] == route]) <= before:
+            assert time.monotonic() < deadline, f"no new log line for route {route}"
             time.sleep(0.02)
         return self.replica(hits[-1]["upstream"])
 

@@ -39,8 +39,8 @@ SCRIPT = REPO_ROOT / "deploy" / "run_replicas.py"
 START_TIMEOUT_S = 120
 UNVERIFIED = ssl._create_unverified_context()  # our own self-signed certificate
 LOG_RE = re.compile(
-    r'"\S+ (?P<path>\S+) [^"]*" (?P<status>\d+) route=(?P<route>\S*) upstream=(?P<up>\S*)'
-)
+    r'"\S+ (?P<path>\S+) [^"]*" (?P<status>\d+) route=(?P<route>\S*) upstream=(?P<up>.*?) time='
+)  # $upstream_addr lists every replica tried ("a:1, b:2" after a failover), hence .*? to time=
 
 
 class Recipe:
@@ -81,17 +81,28 @@ class Recipe:
         return statuses
 
     def replica_of(self, route: str) -> str:
-        """The replica nginx sends ``route`` to (asked once, read from the access log)."""
+        """The replica nginx sends ``route`` to (asked once, read from the access log).
+
+        nginx may write the log line after the client has the response, so this waits for a
+        line of ``route`` newer than the ones before the request; the replica that answered is
+        the last one ``$upstream_addr`` lists.
+        """
+        log = self.run_dir / "access.log"
+
+        def hits() -> list[re.Match]:
+            lines = log.read_text().splitlines() if log.exists() else []
+            return [m for line in lines if (m := LOG_RE.search(line)) and m["route"] == route]
+
+        before = len(hits())
         self.request("/_stcore/health", cookie=route)
         names = {address: name for name, address in self.info()["replicas"].items()}
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
-            lines = (self.run_dir / "access.log").read_text().splitlines()
-            hits = [m for line in lines if (m := LOG_RE.search(line)) and m["route"] == route]
-            if hits:
-                return names.get(hits[-1]["up"].split(",")[-1].strip(), "?")
+            if len(found := hits()) > before:
+                answered = found[-1]["up"].split(",")[-1].strip()
+                return names.get(answered, f"? {found[-1]['up']}")
             time.sleep(0.05)
-        raise AssertionError(f"no log line for route {route}")
+        raise AssertionError(f"no new log line for route {route}")
 
 
 def self_signed(directory: Path) -> tuple[Path, Path]:
