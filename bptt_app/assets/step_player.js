@@ -67,8 +67,11 @@ class Player {
   load(data) {
     this.ahead = data.next || null; // the next pass of training, sent ahead (JSON text)
     const pass = typeof data.pass === "string" ? JSON.parse(data.pass) : data.pass;
-    if (this.pass && pass.pass_id === this.pass.pass_id) return this.settle();
-    this.show(pass, data.start || 0);
+    if (this.pass && pass.pass_id === this.pass.pass_id) this.settle();
+    else this.show(pass, data.start || 0);
+    // the rerun that sent this also wrote the server's idea of the link, which can be a step
+    // behind the keys pressed since (the next pass is shown before the server has made it)
+    this.remember(this.step + 1);
   }
 
   show(pass, start) {
@@ -164,8 +167,12 @@ class Player {
     this.urlTimer = setTimeout(() => {
       this.urlTimer = null;
       const url = new URL(window.location.href);
-      if (url.searchParams.get("step") === String(this.urlStep)) return;
-      url.searchParams.set("step", String(this.urlStep));
+      const link = { step: String(this.urlStep) };
+      const update = this.pass.update; // null off the training stepper (untied, for one)
+      if (update !== null && update !== undefined) link.update = String(update);
+      const stale = Object.entries(link).filter(([k, v]) => url.searchParams.get(k) !== v);
+      if (!stale.length) return;
+      for (const [k, v] of stale) url.searchParams.set(k, v);
       window.history.replaceState(window.history.state, "", url);
     }, URL_DELAY);
   }

@@ -388,3 +388,42 @@ def test_every_figure_downloads_as_svg_and_png(page: Page, streamlit_server: str
         assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{name}: not a PNG"
         width, height = struct.unpack(">II", data[16:24])
         assert width >= 1900 and height > 200, f"{name}: {width}×{height} is not slide resolution"
+
+
+def test_the_link_keeps_the_step_when_the_server_answers_after_the_keys(
+    page: Page, streamlit_server: str
+):
+    """The next pass is shown before the server has made it; the server's answer (which carries
+    its own idea of the link, from before the keys) must not put an old step back in the link.
+    The server's messages are held back until the keys have been pressed, as on a busy server."""
+    held: list[str | bytes] = []
+    sockets = []
+
+    def relay(ws) -> None:
+        server = ws.connect_to_server()
+        sockets.append(ws)
+        server.on_message(lambda m: held.append(m) if holding else ws.send(m))
+        ws.on_message(server.send)
+
+    holding = False
+    page.route_web_socket(re.compile(r".*/_stcore/stream"), relay)
+    open_player(page, f"{streamlit_server}/?step=9")
+    assert state(page)["label"] == "Step 9 of 9 · update of the weights"
+    holding = True
+    for _ in range(3):  # into the next pass (sent ahead), then two steps in it
+        page.keyboard.press("ArrowRight")
+    assert (state(page)["update"], state(page)["step"]) == (1, 3)
+    step_in_url(page, 3)
+    assert "update=1" in page.url, f"the link names the pass shown: {page.url}"
+    page.wait_for_timeout(500)
+    assert held, "the server was asked for the next pass and had not answered yet"
+    holding = False
+    for message in held:
+        sockets[-1].send(message)
+    held.clear()
+    wait_idle(page)
+    page.wait_for_timeout(1000)  # past the player's URL_DELAY
+    assert (state(page)["update"], state(page)["step"]) == (1, 3)
+    link = page.url
+    assert re.search(r"[?&]step=3\b", link) and "update=1" in link, link
+    assert_no_exception(page)
