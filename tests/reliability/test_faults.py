@@ -196,7 +196,8 @@ def test_a_tab_closed_mid_training_stops_costing_the_server():
 
 # --------------------------------------------------------------------------- memory
 
-ROUNDS, PER_ROUND, AT_ONCE = 4, 100, 10
+ROUNDS, PER_ROUND, AT_ONCE = 5, 100, 10
+WARM_UP, LATE = 2, 2  # rounds that set the mark; last rounds averaged against it
 SESSION_TTL_S = 10  # server.disconnectedSessionTTL for this test (120 s in production)
 
 
@@ -252,8 +253,15 @@ def test_memory_does_not_grow_with_sessions_that_came_and_went():
             assert exceptions == [], exceptions[:5]
             rss.append(settled_rss_mib(server.url, server.pid))
         assert server.tracebacks() == []
-    # growth of each round beyond the high-water mark of the rounds before it (the first round
-    # sets the mark: imports, caches, the allocator's arenas)
-    growth = [rss[r + 1] / max(rss[1 : r + 1]) - 1 for r in range(1, ROUNDS)]
-    print(f"RSS MiB: start {rss[0]:.0f}, after each round {[round(x) for x in rss[1:]]}")
-    assert max(growth) <= 0.05, f"RSS grew {[f'{g:.1%}' for g in growth]} per round: {rss}"
+    # The first rounds set the high-water mark (imports, full caches, the allocator's arenas);
+    # the last rounds, averaged, stay within 5 % of it. A settled RSS moves ±5 % from round to
+    # round with no trend (8 rounds: 316 301 305 306 308 303 323 292 MiB), so one round against
+    # the round before it fails on noise; a leak of 60 kB a session (6 MB a round) adds 15 MB,
+    # 5 %, in the 2.5 rounds between the mark and the late average.
+    rounds = [round(x) for x in rss[1:]]
+    mark, late = max(rss[1 : 1 + WARM_UP]), statistics.mean(rss[-LATE:])
+    print(f"RSS MiB: start {rss[0]:.0f}, after each round {rounds}")
+    assert late / mark - 1 <= 0.05, (
+        f"RSS grew {late / mark - 1:.1%} from the first {WARM_UP} rounds' mark ({mark:.0f} MiB) "
+        f"to the last {LATE} rounds' mean ({late:.0f} MiB); after each round: {rounds}"
+    )
