@@ -85,7 +85,7 @@ def _health_ok(base_url: str) -> bool:
         return False
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
+def kill_group(process: subprocess.Popen[bytes]) -> None:
     """Stop ``process`` and its whole process group (a recipe's replicas and nginx share the
     script's group and may outlive it): SIGTERM, then SIGKILL, then SIGKILL to what is left."""
     for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
@@ -197,7 +197,7 @@ def serve_app(
             if found:
                 pytest.fail(f"the server at {base_url} logged tracebacks:\n\n" + "\n\n".join(found))
         finally:
-            _kill_group(process)
+            kill_group(process)
 
 
 @pytest.fixture(scope="session")

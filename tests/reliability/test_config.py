@@ -32,8 +32,8 @@ from bptt_app.train_session import MAX_UPLOAD_BYTES
 from tests.browser.conftest import (
     _free_port,
     _health_ok,
-    _kill_group,
     assert_no_exception,
+    kill_group,
     open_app,
     wait_idle,
 )
@@ -181,7 +181,7 @@ def serve_minimal() -> Iterator[str]:
                 time.sleep(0.2)
             yield url
         finally:
-            _kill_group(proc)
+            kill_group(proc)
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ not by a replica that does not know the session).
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import os
@@ -32,7 +33,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from tests.browser.conftest import _kill_group, assert_no_exception, wait_idle
+from tests.browser.conftest import assert_no_exception, kill_group, wait_idle
+from tests.reliability import _access_log as access_log
 from tests.reliability._support import (
     REPO_ROOT,
     alerts,
@@ -47,10 +49,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 NGINX = "/usr/sbin/nginx"
 SCRIPT = REPO_ROOT / "deploy" / "run_replicas.py"
 START_TIMEOUT_S = 120
-LOG_RE = re.compile(
-    r'"(?P<method>\S+) (?P<path>\S+) [^"]*" (?P<status>\d+) '
-    r"route=(?P<route>\S*) upstream=(?P<upstream>.*?) time="
-)
 
 
 class Deployment:
@@ -65,12 +63,10 @@ class Deployment:
         self.host, self.port = parsed.hostname, parsed.port
 
     def replica(self, upstream: str) -> str:
-        names = {address: name for name, address in self.replicas.items()}
-        return names.get(upstream, f"? {upstream}")
+        return access_log.replica_name(self.replicas, upstream)
 
     def log(self) -> list[dict[str, str]]:
-        lines = self.access_log.read_text().splitlines()
-        return [m.groupdict() for line in lines if (m := LOG_RE.search(line))]
+        return access_log.read(self.access_log)
 
     def get(self, path: str, cookie: str | None = None) -> http.client.HTTPResponse:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
@@ -82,18 +78,9 @@ class Deployment:
         return response
 
     def route_replica(self, route: str) -> str:
-        """Ask nginx once with this cookie; the replica that answered, from the log.
-
-        nginx writes the line just after the response, so this waits for a line of ``route``
-        newer than those before the request.
-        """
-        before = sum(r["route"] == route for r in self.log())
-        self.get("/_stcore/health", cookie=route)
-        deadline = time.monotonic() + 5
-        while len(hits := [r for r in self.log() if r["route"] == route]) <= before:
-            assert time.monotonic() < deadline, f"no new log line for route {route}"
-            time.sleep(0.02)
-        return self.replica(hits[-1]["upstream"])
+        """Ask nginx once with this cookie; the replica that answered, from the log."""
+        ask = functools.partial(self.get, "/_stcore/health", cookie=route)
+        return access_log.route_replica(self.access_log, self.replicas, route, ask)
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +120,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             time.sleep(0.2)
         yield Deployment(json.loads(info_file.read_text()))
     finally:
-        _kill_group(proc)
+        kill_group(proc)
 
 
 def test_nginx_sets_the_route_cookie_once_and_hashes_on_it(deployment: Deployment) -> None:

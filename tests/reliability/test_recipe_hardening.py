@@ -12,6 +12,7 @@ says the server is restarting instead of its own error page.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import os
@@ -28,7 +29,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.conftest import _kill_group, assert_no_exception, open_app, watch_console
+from tests.browser.conftest import assert_no_exception, kill_group, open_app, watch_console
+from tests.reliability import _access_log as access_log
 from tests.reliability import _aio as aio
 from tests.reliability._support import REPO_ROOT, run_in_browser
 
@@ -38,9 +40,6 @@ NGINX = "/usr/sbin/nginx"
 SCRIPT = REPO_ROOT / "deploy" / "run_replicas.py"
 START_TIMEOUT_S = 120
 UNVERIFIED = ssl._create_unverified_context()  # our own self-signed certificate
-LOG_RE = re.compile(
-    r'"\S+ (?P<path>\S+) [^"]*" (?P<status>\d+) route=(?P<route>\S*) upstream=(?P<up>.*?) time='
-)  # $upstream_addr lists every replica tried ("a:1, b:2" after a failover), hence .*? to time=
 
 
 class Recipe:
@@ -81,28 +80,10 @@ class Recipe:
         return statuses
 
     def replica_of(self, route: str) -> str:
-        """The replica nginx sends ``route`` to (asked once, read from the access log).
-
-        nginx may write the log line after the client has the response, so this waits for a
-        line of ``route`` newer than the ones before the request; the replica that answered is
-        the last one ``$upstream_addr`` lists.
-        """
-        log = self.run_dir / "access.log"
-
-        def hits() -> list[re.Match]:
-            lines = log.read_text().splitlines() if log.exists() else []
-            return [m for line in lines if (m := LOG_RE.search(line)) and m["route"] == route]
-
-        before = len(hits())
-        self.request("/_stcore/health", cookie=route)
-        names = {address: name for name, address in self.info()["replicas"].items()}
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            if len(found := hits()) > before:
-                answered = found[-1]["up"].split(",")[-1].strip()
-                return names.get(answered, f"? {found[-1]['up']}")
-            time.sleep(0.05)
-        raise AssertionError(f"no new log line for route {route}")
+        """The replica nginx sends ``route`` to (asked once, read from the access log)."""
+        ask = functools.partial(self.request, "/_stcore/health", cookie=route)
+        replicas = self.info()["replicas"]
+        return access_log.route_replica(self.run_dir / "access.log", replicas, route, ask)
 
 
 def self_signed(directory: Path) -> tuple[Path, Path]:
@@ -138,7 +119,7 @@ def recipe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recipe]:
             time.sleep(0.2)
         yield Recipe(run_dir)
     finally:
-        _kill_group(proc)
+        kill_group(proc)
         out.close()
 
 
